@@ -1,0 +1,1 @@
+"""timeread_jax: image classifiers and analog-clock readers in JAX/Flax."""

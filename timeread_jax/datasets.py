@@ -3,6 +3,14 @@
 Every loader returns a `Splits` of numpy arrays; `train.py` moves them to the device once.
 """
 import dataclasses
+import functools
+import gzip
+import importlib.util
+import math
+import pathlib
+import pickle
+import zlib
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -36,3 +44,179 @@ def shuffle_split(images, labels, *, seed: int, test_fraction: float, val_size: 
   test, train = order[:num_test], order[num_test:]
   return carve_validation((images[train], labels[train]), (images[test], labels[test]),
                           seed=seed + 1, val_size=val_size)
+
+
+FASHION_MNIST_VAL_SIZE = 6000
+CIFAR10_VAL_SIZE = 5000
+
+_DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist'
+_IDX_STEMS = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte',
+              't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
+_IDX_UNSIGNED_BYTE = 0x08
+_FASHION_MNIST_HOW_TO_GET = ('get it with `apt-get install dataset-fashion-mnist`, or pass --data_dir with the four '
+                             f'IDX files ({", ".join(f"{stem}[.gz]" for stem in _IDX_STEMS)})')
+
+_CIFAR10_FOLDER = 'cifar-10-batches-py'
+_CIFAR10_FILES = ('data_batch_1', 'data_batch_2', 'data_batch_3', 'data_batch_4', 'data_batch_5', 'test_batch')
+_CIFAR10_HOW_TO_GET = ('get cifar-10-python.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html, extract it and '
+                       f'pass --data_dir with its {_CIFAR10_FOLDER} folder, or prepare it with `tfds build cifar10`')
+
+# TFDS splits are read in chunks, not with batch_size=-1: without split sizes in its metadata (as under
+# tfds.testing.mock_data) that asks TensorFlow for a batch of sys.maxsize, which aborts the process.
+_TFDS_CHUNK_SIZE = 10_000
+
+_ImagesAndLabels = tuple[np.ndarray, np.ndarray]
+_TrainAndTest = tuple[_ImagesAndLabels, _ImagesAndLabels]
+
+
+def load_fashion_mnist(data_dir: str | None = None, *, seed: int, val_size: int = FASHION_MNIST_VAL_SIZE) -> Splits:
+  """Fashion-MNIST as (N, 28, 28, 1) float32 in [0, 1] with int32 labels; validation is carved from train.
+
+  Looks in `data_dir` (IDX files), then Debian's dataset-fashion-mnist, then an already prepared TFDS copy.
+  """
+  folders = [data_dir] if data_dir else []
+  sources = [functools.partial(_fashion_mnist_from_idx, folder) for folder in (*folders, _DEBIAN_FASHION_MNIST_DIR)]
+  sources.append(functools.partial(_from_tfds, 'fashion_mnist', data_dir))
+  train, test = _first_found('Fashion-MNIST', sources, _FASHION_MNIST_HOW_TO_GET)
+  return _as_splits(train, test, seed=seed, val_size=val_size)
+
+
+def load_cifar10(data_dir: str | None = None, *, seed: int, val_size: int = CIFAR10_VAL_SIZE) -> Splits:
+  """CIFAR-10 as (N, 32, 32, 3) float32 in [0, 1] with int32 labels; validation is carved from train.
+
+  Looks in `data_dir` (the python-version pickles, or the folder above them), then an already prepared TFDS copy.
+  """
+  sources = [functools.partial(_cifar10_from_pickles, data_dir)] if data_dir else []
+  sources.append(functools.partial(_from_tfds, 'cifar10', data_dir))
+  train, test = _first_found('CIFAR-10', sources, _CIFAR10_HOW_TO_GET)
+  return _as_splits(train, test, seed=seed, val_size=val_size)
+
+
+class _NotFound(Exception):
+  """A source without the data set; its message says where we looked, for the error if no source has it."""
+
+
+def _first_found(dataset: str, sources: Sequence[Callable[[], _TrainAndTest]], how_to_get: str) -> _TrainAndTest:
+  """(train, test) from the first source that has them; a missing source moves on, a corrupt one stops."""
+  looked = []
+  for source in sources:
+    try:
+      return source()
+    except _NotFound as missing:
+      looked.append(str(missing))
+  raise DataError(f'{dataset} not found (looked in {"; ".join(looked)}); {how_to_get}')
+
+
+def _as_splits(train: _ImagesAndLabels, test: _ImagesAndLabels, *, seed: int, val_size: int) -> Splits:
+  """Scales uint8 images to float32 in [0, 1] here, so every model and source gives the same inputs."""
+  def scaled(images, labels):
+    return np.divide(images, 255, dtype=np.float32), labels.astype(np.int32)
+  return carve_validation(scaled(*train), scaled(*test), seed=seed, val_size=val_size)
+
+
+def _fashion_mnist_from_idx(folder: str) -> _TrainAndTest:
+  """Reads the four IDX files; all must be present before any is read, so a partial folder counts as missing."""
+  folder = pathlib.Path(folder)
+  if not folder.is_dir():
+    raise _NotFound(f'{folder} (no such folder)')
+  paths = [_gz_or_raw(folder, stem) for stem in _IDX_STEMS]
+  missing = [f'{stem}[.gz]' for stem, path in zip(_IDX_STEMS, paths) if path is None]
+  if missing:
+    raise _NotFound(f'{folder} (no {", ".join(missing)})')
+  train_images, train_labels, test_images, test_labels = paths
+  return _idx_pair(train_images, train_labels), _idx_pair(test_images, test_labels)
+
+
+def _gz_or_raw(folder: pathlib.Path, stem: str) -> pathlib.Path | None:
+  for path in (folder / f'{stem}.gz', folder / stem):
+    if path.is_file():
+      return path
+  return None
+
+
+def _idx_pair(images_path: pathlib.Path, labels_path: pathlib.Path) -> _ImagesAndLabels:
+  images, labels = _read_idx(images_path, item_shape=(28, 28)), _read_idx(labels_path, item_shape=())
+  if len(images) != len(labels):
+    raise DataError(f'{images_path} has {len(images)} images but {labels_path} has {len(labels)} labels; '
+                    'replace them with an intact pair')
+  return images[..., np.newaxis], labels
+
+
+def _read_idx(path: pathlib.Path, item_shape: tuple[int, ...]) -> np.ndarray:
+  """Parses an IDX file of unsigned bytes, checking its header against its size to catch truncation."""
+  data = _read_bytes(path)
+  ndim = 1 + len(item_shape)
+  header_size = 4 + 4 * ndim
+  magic = bytes([0, 0, _IDX_UNSIGNED_BYTE, ndim])
+  if len(data) < header_size or data[:4] != magic:
+    raise DataError(f'{path}: not a {ndim}-D IDX file of unsigned bytes (magic number 0x{data[:4].hex()}, '
+                    f'expected 0x{magic.hex()}); replace it with an intact copy')
+  shape = tuple(int(size) for size in np.frombuffer(data, '>u4', count=ndim, offset=4))
+  if shape[1:] != item_shape or len(data) != header_size + math.prod(shape):
+    raise DataError(f'{path}: {len(data)} bytes do not match its header\'s shape {shape} (items should be '
+                    f'{item_shape}): truncated or corrupt; replace it with an intact copy')
+  return np.frombuffer(data, np.uint8, offset=header_size).reshape(shape)
+
+
+def _read_bytes(path: pathlib.Path) -> bytes:
+  try:
+    if path.suffix == '.gz':
+      with gzip.open(path) as file:
+        return file.read()
+    return path.read_bytes()
+  except (OSError, EOFError, zlib.error) as error:
+    raise DataError(f'{path}: unreadable ({error}); replace it with an intact copy') from error
+
+
+def _cifar10_from_pickles(data_dir: str) -> _TrainAndTest:
+  """Reads the python-version batches from `data_dir` or from its cifar-10-batches-py subfolder."""
+  folder = pathlib.Path(data_dir)
+  if (folder / _CIFAR10_FOLDER).is_dir():
+    folder = folder / _CIFAR10_FOLDER
+  missing = [name for name in _CIFAR10_FILES if not (folder / name).is_file()]
+  if missing:
+    raise _NotFound(f'{folder} (no {", ".join(missing)})')
+  *train_batches, test_batch = [_read_cifar10_batch(folder / name) for name in _CIFAR10_FILES]
+  train_images, train_labels = zip(*train_batches)
+  return (np.concatenate(train_images), np.concatenate(train_labels)), test_batch
+
+
+def _read_cifar10_batch(path: pathlib.Path) -> _ImagesAndLabels:
+  """One pickled batch; rows are channel-first (R, G, B planes of 32x32), returned channels-last.
+
+  Unpickling runs code from the file: point `data_dir` only at copies you trust.
+  """
+  try:
+    with open(path, 'rb') as file:
+      batch = pickle.load(file, encoding='bytes')
+    data, labels = np.asarray(batch[b'data']), np.asarray(batch[b'labels'])
+  except Exception as error:  # pylint: disable=broad-except  # damaged pickles raise almost any type
+    raise DataError(f'{path}: unreadable CIFAR-10 batch ({type(error).__name__}: {error}); '
+                    'replace it with an intact copy') from error
+  if labels.ndim != 1 or data.dtype != np.uint8 or data.shape != (len(labels), 3 * 32 * 32):
+    raise DataError(f'{path}: expected uint8 data of shape (N, 3072) and N labels, got {data.dtype} {data.shape} '
+                    f'and {labels.shape}; replace it with an intact copy')
+  return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels
+
+
+def _from_tfds(name: str, data_dir: str | None) -> _TrainAndTest:
+  """(train, test) of a TFDS data set, only if already prepared.
+
+  Never downloads: with no network, TFDS retries each file with backoff for about 3.5 minutes before failing.
+  """
+  try:
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  except ImportError as error:
+    raise _NotFound(f'TFDS (cannot import it: {error})') from None
+  builder = tfds.builder(name, data_dir=data_dir)
+  if not builder.is_prepared():
+    raise _NotFound(f'TFDS {builder.data_dir} (not prepared)')
+  if importlib.util.find_spec('tensorflow') is None:
+    raise _NotFound(f'TFDS {builder.data_dir} (prepared, but reading it needs tensorflow, not installed)')
+  return _tfds_split(builder, 'train'), _tfds_split(builder, 'test')
+
+
+def _tfds_split(builder, split: str) -> _ImagesAndLabels:
+  chunks = builder.as_dataset(split=split, as_supervised=True, batch_size=_TFDS_CHUNK_SIZE).as_numpy_iterator()
+  images, labels = zip(*chunks)
+  return np.concatenate(images), np.concatenate(labels)

@@ -1,0 +1,233 @@
+"""Tests for the splits and the data loaders, on tiny files written per test: no network, no real data."""
+import gzip
+import pickle
+import time
+
+import numpy as np
+import pytest
+
+from timeread_jax import datasets
+
+_NUM_TRAIN, _NUM_TEST, _VAL_SIZE = 12, 5, 3
+
+
+@pytest.fixture(autouse=True)
+def no_debian_copy(tmp_path, monkeypatch):
+  """Points the Debian lookup at an absent folder, so results do not depend on what this machine installed."""
+  debian_dir = tmp_path / 'debian'
+  monkeypatch.setattr(datasets, '_DEBIAN_FASHION_MNIST_DIR', str(debian_dir))
+  return debian_dir
+
+
+def _assert_one_line_naming(error: pytest.ExceptionInfo, *parts: str) -> None:
+  message = str(error.value)
+  assert '\n' not in message
+  for part in parts:
+    assert part in message
+
+
+def test_carve_validation_moves_a_seeded_disjoint_subset():
+  ids = np.arange(20)
+  test = (np.arange(5), np.arange(5))
+  splits = datasets.carve_validation((ids, ids * 10), test, seed=0, val_size=4)
+  (train_ids, train_labels), (val_ids, val_labels) = splits.train, splits.val
+  assert (len(train_ids), len(val_ids)) == (16, 4)
+  assert sorted([*train_ids, *val_ids]) == list(ids)
+  np.testing.assert_array_equal(val_labels, val_ids * 10)
+  np.testing.assert_array_equal(train_labels, train_ids * 10)
+  assert splits.test is test
+  same_seed = datasets.carve_validation((ids, ids), test, seed=0, val_size=4)
+  other_seed = datasets.carve_validation((ids, ids), test, seed=1, val_size=4)
+  np.testing.assert_array_equal(same_seed.val[0], val_ids)
+  assert not np.array_equal(other_seed.val[0], val_ids)
+
+
+@pytest.mark.parametrize('val_size', [0, 20])
+def test_carve_validation_rejects_a_size_that_empties_a_split(val_size):
+  ids = np.arange(20)
+  with pytest.raises(datasets.DataError, match='validation size'):
+    datasets.carve_validation((ids, ids), (ids, ids), seed=0, val_size=val_size)
+
+
+def test_shuffle_split_makes_seeded_disjoint_splits():
+  ids = np.arange(100)
+  splits = datasets.shuffle_split(ids, ids * 10, seed=3, test_fraction=0.2, val_size=10)
+  split_ids = [splits.train[0], splits.val[0], splits.test[0]]
+  assert [len(part) for part in split_ids] == [70, 10, 20]
+  assert sorted(np.concatenate(split_ids)) == list(ids)
+  for images, labels in (splits.train, splits.val, splits.test):
+    np.testing.assert_array_equal(labels, images * 10)
+  same_seed = datasets.shuffle_split(ids, ids, seed=3, test_fraction=0.2, val_size=10)
+  other_seed = datasets.shuffle_split(ids, ids, seed=4, test_fraction=0.2, val_size=10)
+  np.testing.assert_array_equal(same_seed.test[0], splits.test[0])
+  assert not np.array_equal(other_seed.test[0], splits.test[0])
+
+
+def _idx_bytes(array: np.ndarray) -> bytes:
+  return bytes([0, 0, 8, array.ndim]) + np.array(array.shape, '>u4').tobytes() + array.astype(np.uint8).tobytes()
+
+
+def _write_fashion_mnist(folder, *, compress: bool = True) -> dict[str, np.ndarray]:
+  """Writes the four IDX files with random pixels; returns the arrays by file stem."""
+  rng = np.random.default_rng(0)
+  arrays = {}
+  for prefix, count in (('train', _NUM_TRAIN), ('t10k', _NUM_TEST)):
+    arrays[f'{prefix}-images-idx3-ubyte'] = rng.integers(0, 256, (count, 28, 28), dtype=np.uint8)
+    arrays[f'{prefix}-labels-idx1-ubyte'] = np.arange(count, dtype=np.uint8) % 10
+  folder.mkdir(parents=True, exist_ok=True)
+  for stem, array in arrays.items():
+    data = _idx_bytes(array)
+    if compress:
+      (folder / f'{stem}.gz').write_bytes(gzip.compress(data))
+    else:
+      (folder / stem).write_bytes(data)
+  return arrays
+
+
+@pytest.mark.parametrize('compress', [True, False])
+def test_fashion_mnist_from_idx_files(tmp_path, compress):
+  arrays = _write_fashion_mnist(tmp_path, compress=compress)
+  splits = datasets.load_fashion_mnist(str(tmp_path), seed=0, val_size=_VAL_SIZE)
+  assert splits.train[0].shape == (_NUM_TRAIN - _VAL_SIZE, 28, 28, 1)
+  assert splits.val[0].shape == (_VAL_SIZE, 28, 28, 1)
+  assert splits.test[0].shape == (_NUM_TEST, 28, 28, 1)
+  for images, labels in (splits.train, splits.val, splits.test):
+    assert images.dtype == np.float32 and labels.dtype == np.int32
+    assert 0 <= images.min() and images.max() <= 1
+  np.testing.assert_allclose(splits.test[0][..., 0] * 255, arrays['t10k-images-idx3-ubyte'], atol=1e-4)
+  np.testing.assert_array_equal(splits.test[1], arrays['t10k-labels-idx1-ubyte'])
+
+
+def test_fashion_mnist_falls_back_to_the_debian_folder(tmp_path, no_debian_copy):
+  _write_fashion_mnist(no_debian_copy)
+  (tmp_path / 'empty').mkdir()
+  splits = datasets.load_fashion_mnist(str(tmp_path / 'empty'), seed=0, val_size=_VAL_SIZE)
+  assert splits.test[0].shape == (_NUM_TEST, 28, 28, 1)
+
+
+def test_fashion_mnist_missing_everywhere_says_where_it_looked_and_how_to_get_it(tmp_path, no_debian_copy):
+  with pytest.raises(datasets.DataError) as error:
+    datasets.load_fashion_mnist(str(tmp_path), seed=0)
+  _assert_one_line_naming(error, str(tmp_path), str(no_debian_copy), 'TFDS',
+                          'apt-get install dataset-fashion-mnist', '--data_dir')
+
+
+def _bad_magic(data: bytes) -> bytes:
+  return bytes([0, 0, 8, 9]) + data[4:]
+
+
+def _truncated(data: bytes) -> bytes:
+  return data[:-7]
+
+
+@pytest.mark.parametrize('corrupt, compress', [
+    (_bad_magic, False),
+    (_truncated, False),
+    (lambda data: gzip.compress(_truncated(data)), True),
+    (lambda data: b'not gzip at all', True),
+    (lambda data: _truncated(gzip.compress(data)), True),
+], ids=['bad magic', 'truncated', 'truncated inside gzip', 'not gzip', 'truncated gzip'])
+def test_fashion_mnist_corrupt_idx_names_the_file(tmp_path, corrupt, compress):
+  arrays = _write_fashion_mnist(tmp_path, compress=compress)
+  path = tmp_path / ('train-labels-idx1-ubyte' + ('.gz' if compress else ''))
+  path.write_bytes(corrupt(_idx_bytes(arrays['train-labels-idx1-ubyte'])))
+  with pytest.raises(datasets.DataError) as error:
+    datasets.load_fashion_mnist(str(tmp_path), seed=0, val_size=_VAL_SIZE)
+  _assert_one_line_naming(error, str(path))
+
+
+def test_fashion_mnist_images_and_labels_must_match_in_count(tmp_path):
+  _write_fashion_mnist(tmp_path)
+  (tmp_path / 't10k-labels-idx1-ubyte.gz').write_bytes(gzip.compress(_idx_bytes(np.zeros(_NUM_TEST + 1))))
+  with pytest.raises(datasets.DataError) as error:
+    datasets.load_fashion_mnist(str(tmp_path), seed=0, val_size=_VAL_SIZE)
+  _assert_one_line_naming(error, 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz')
+
+
+_PER_BATCH = 4
+_MARKED_PIXEL = (2, 3, 1)  # row, column, channel of the one bright value in the first test image
+
+
+def _write_cifar10(folder) -> None:
+  """Writes the six batches in the python-version layout: rows of R, G and B planes, each 32x32 row-major."""
+  rng = np.random.default_rng(0)
+  folder.mkdir(parents=True, exist_ok=True)
+  for name in datasets._CIFAR10_FILES:  # pylint: disable=protected-access
+    data = rng.integers(0, 256, (_PER_BATCH, 3072), dtype=np.uint8)
+    if name == 'test_batch':
+      row, column, channel = _MARKED_PIXEL
+      data[0] = 0
+      data[0, channel * 1024 + row * 32 + column] = 255
+    batch = {b'batch_label': name.encode(), b'labels': [i % 10 for i in range(_PER_BATCH)], b'data': data,
+             b'filenames': [f'{name}_{i}.png'.encode() for i in range(_PER_BATCH)]}
+    (folder / name).write_bytes(pickle.dumps(batch))
+
+
+@pytest.mark.parametrize('given', ['batches folder', 'parent folder'])
+def test_cifar10_from_pickles(tmp_path, given):
+  batches = tmp_path / 'cifar-10-batches-py'
+  _write_cifar10(batches)
+  splits = datasets.load_cifar10(str(batches if given == 'batches folder' else tmp_path), seed=0, val_size=_VAL_SIZE)
+  assert splits.train[0].shape == (5 * _PER_BATCH - _VAL_SIZE, 32, 32, 3)
+  assert splits.val[0].shape == (_VAL_SIZE, 32, 32, 3)
+  assert splits.test[0].shape == (_PER_BATCH, 32, 32, 3)
+  for images, labels in (splits.train, splits.val, splits.test):
+    assert images.dtype == np.float32 and labels.dtype == np.int32
+    assert 0 <= images.min() and images.max() <= 1
+  first_test_image = splits.test[0][0]
+  assert first_test_image[_MARKED_PIXEL] == 1
+  assert first_test_image.sum() == 1
+
+
+def test_cifar10_missing_says_where_it_looked_and_how_to_get_it(tmp_path):
+  with pytest.raises(datasets.DataError) as error:
+    datasets.load_cifar10(str(tmp_path), seed=0)
+  _assert_one_line_naming(error, str(tmp_path), 'data_batch_1', 'TFDS', 'cifar-10-python.tar.gz')
+
+
+@pytest.mark.parametrize('content', [
+    b'not a pickle',
+    pickle.dumps({b'data': np.zeros((2, 3000), np.uint8), b'labels': [0, 1]}),
+    pickle.dumps({b'data': np.zeros((2, 3072), np.uint8), b'labels': [0]}),
+    pickle.dumps([1, 2, 3]),
+], ids=['not a pickle', 'rows not 3072 bytes', 'fewer labels than rows', 'not a dict'])
+def test_cifar10_corrupt_batch_names_the_file(tmp_path, content):
+  _write_cifar10(tmp_path)
+  (tmp_path / 'data_batch_3').write_bytes(content)
+  with pytest.raises(datasets.DataError) as error:
+    datasets.load_cifar10(str(tmp_path), seed=0, val_size=_VAL_SIZE)
+  _assert_one_line_naming(error, str(tmp_path / 'data_batch_3'))
+
+
+def test_tfds_copy_that_is_not_prepared_is_passed_over_without_downloading(tmp_path):
+  pytest.importorskip('tensorflow_datasets')
+  start = time.monotonic()
+  with pytest.raises(datasets.DataError) as error:
+    datasets.load_cifar10(str(tmp_path), seed=0)
+  _assert_one_line_naming(error, 'not prepared')
+  assert time.monotonic() - start < 60  # a download attempt without network retries for minutes
+
+
+@pytest.fixture
+def mock_tfds(monkeypatch):
+  """Random TFDS data that counts as prepared: mock_data alone leaves `is_prepared()` false."""
+  tfds = pytest.importorskip('tensorflow_datasets')
+  pytest.importorskip('tensorflow')
+  monkeypatch.setattr(tfds.core.DatasetBuilder, 'is_prepared', lambda builder: True)
+  with tfds.testing.mock_data(num_examples=_NUM_TRAIN):
+    yield
+
+
+@pytest.mark.usefixtures('mock_tfds')
+@pytest.mark.parametrize('load, image_shape', [
+    (datasets.load_fashion_mnist, (28, 28, 1)),
+    (datasets.load_cifar10, (32, 32, 3)),
+])
+def test_tfds_copy_when_no_files(tmp_path, load, image_shape):
+  splits = load(str(tmp_path), seed=0, val_size=_VAL_SIZE)
+  assert splits.train[0].shape == (_NUM_TRAIN - _VAL_SIZE, *image_shape)
+  assert splits.val[0].shape == (_VAL_SIZE, *image_shape)
+  assert splits.test[0].shape == (_NUM_TRAIN, *image_shape)
+  for images, labels in (splits.train, splits.val, splits.test):
+    assert images.dtype == np.float32 and labels.dtype == np.int32
+    assert 0 <= images.min() and images.max() <= 1

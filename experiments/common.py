@@ -1,9 +1,46 @@
-"""What every experiment module shares: the exit path for user mistakes (more to come)."""
-import sys
-from typing import NoReturn
+"""What every experiment module shares: the common flags, their validation, and the run-or-fail edge.
+
+Flags are read here and only here: they become a `train.Config`, and the library never sees absl.
+"""
+from absl import flags
+
+from experiments import cli
+from timeread_jax import datasets
+from timeread_jax import train
+
+FLAGS = flags.FLAGS
+
+flags.DEFINE_string('workdir', None, 'Where checkpoints, metrics.jsonl, results.json and plots go; '
+                    'rerunning with the same workdir resumes.')
+flags.DEFINE_integer('seed', 0, 'Seeds the data split, initialization, shuffling and dropout.', lower_bound=0)
+flags.DEFINE_integer('epochs', 30, 'Maximum number of epochs.', lower_bound=1)
+flags.DEFINE_integer('batch_size', 32, 'Training batch size.', lower_bound=1)
+flags.DEFINE_float('learning_rate', 1e-4, 'Optimizer learning rate.', lower_bound=0)
+flags.DEFINE_enum('optimizer', 'adam', ['sgd', 'adam', 'nadam', 'adadelta'], 'Optax optimizer (Keras defaults).')
+flags.DEFINE_float('momentum', 0.0, 'SGD momentum.', lower_bound=0)
+flags.DEFINE_integer('patience', 0, 'Early stopping: epochs without a lower validation loss; 0 turns it off.',
+                     lower_bound=0)
+flags.DEFINE_integer('num_examples', 0, 'Use only the first N examples (0: all): smoke runs.', lower_bound=0)
+flags.DEFINE_integer('val_size', 0, "Validation examples carved from train (0: the data set's default).",
+                     lower_bound=0)
+flags.DEFINE_integer('steps_per_call', 0, 'Training steps per jitted call (0: a whole epoch, or one step for '
+                     'convnets on CPU).', lower_bound=0)
+flags.DEFINE_enum('dtype', 'float32', ['float32', 'bfloat16'], 'Compute dtype; parameters stay float32.')
+flags.mark_flag_as_required('workdir')
 
 
-def fail(message: str) -> NoReturn:
-  """Ends the program on a user mistake: one line on stderr, exit status 2, no traceback."""
-  print(f'error: {message}', file=sys.stderr)
-  sys.exit(2)
+def make_config(**fields) -> train.Config:
+  """A `train.Config` from the common flags plus what the experiment chose (data, model, representation...)."""
+  return train.Config(
+      seed=FLAGS.seed, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
+      optimizer=FLAGS.optimizer, momentum=FLAGS.momentum, patience=FLAGS.patience,
+      num_examples=FLAGS.num_examples, val_size=FLAGS.val_size, steps_per_call=FLAGS.steps_per_call,
+      dtype=FLAGS.dtype, **fields)
+
+
+def train_and_evaluate(config: train.Config) -> dict:
+  """Runs the experiment; the mistakes a user can make end in one line and exit status 2."""
+  try:
+    return train.train_and_evaluate(config, FLAGS.workdir)
+  except (datasets.DataError, train.ConfigError, train.TrainingDiverged, OSError) as error:
+    cli.fail(str(error).splitlines()[0] if str(error) else type(error).__name__)

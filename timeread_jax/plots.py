@@ -21,6 +21,35 @@ def save_image_grid(path: str, images: np.ndarray, titles: list[str], ncols: int
   _save(fig, path)
 
 
+def learning_curves(path: str, history: list[dict]) -> None:
+  """Train and validation loss per epoch, and the task's validation metric beside it (the report's Figures 1, 5-7)."""
+  epochs = [record['epoch'] for record in history]
+  metric = next((name for name in ('cse_minutes', 'accuracy', 'hour_accuracy') if f'val_{name}' in history[0]), None)
+  fig, axes = plt.subplots(1, 2 if metric else 1, figsize=(11 if metric else 5.5, 4), squeeze=False)
+  for ax, name in zip(axes.flat, ['loss'] + ([metric] if metric else [])):
+    for split in ('train', 'val'):
+      if f'{split}_{name}' in history[0]:
+        ax.plot(epochs, [record[f'{split}_{name}'] for record in history], marker='.', label=split)
+    ax.set_xlabel('epoch')
+    ax.set_ylabel(name)
+    ax.legend()
+    ax.grid(alpha=0.3)
+  fig.tight_layout()
+  _save(fig, path)
+
+
+def error_histogram(path: str, cse_minutes: np.ndarray) -> None:
+  """The distribution of the common-sense error on the test set (the report's Figure 6)."""
+  fig, ax = plt.subplots(figsize=(6, 4))
+  ax.hist(cse_minutes, bins=np.linspace(0, 360, 73))
+  ax.set_yscale('log')
+  ax.set_xlabel('common-sense error (minutes)')
+  ax.set_ylabel('test images')
+  ax.set_title(f'mean {np.mean(cse_minutes):.2f} min, median {np.median(cse_minutes):.2f} min')
+  fig.tight_layout()
+  _save(fig, path)
+
+
 def _save(fig, path: str) -> None:
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   fig.savefig(path, dpi=100)

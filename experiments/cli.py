@@ -1,0 +1,28 @@
+"""The edge between a user and a program: flag errors and user mistakes end in one line and exit status 2."""
+import sys
+from typing import Callable, NoReturn
+
+from absl import app
+from absl import flags
+from absl import logging
+
+
+def fail(message: str) -> NoReturn:
+  """Ends the program on a user mistake: one line on stderr, exit status 2, no traceback."""
+  print(f'error: {message}', file=sys.stderr)
+  sys.exit(2)
+
+
+def _parse_flags(argv: list[str]) -> list[str]:
+  try:
+    remaining = flags.FLAGS(argv)
+  except flags.Error as error:
+    fail(str(error).splitlines()[0])
+  if not flags.FLAGS['verbosity'].present:
+    logging.set_verbosity(logging.WARNING)  # Orbax logs every save at INFO
+  return remaining
+
+
+def run(main: Callable[[list[str]], None]) -> None:
+  """`app.run` with flag errors as one line and exit status 2, and library INFO logs off (--verbosity=0 shows them)."""
+  app.run(main, flags_parser=_parse_flags)

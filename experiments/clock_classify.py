@@ -1,0 +1,21 @@
+"""Read the time as one of n classes over the dial (the report: 24 and 720).
+
+  ./launch.sh clock_classify --flagfile=experiments/flags/clock_classify/720.flags
+"""
+from absl import flags
+
+from experiments import cli
+from experiments import clock
+
+_NUM_CLASSES = flags.DEFINE_integer('num_classes', 24, 'Classes over the 720 minutes of the dial; a divisor of 720.')
+flags.register_validator('num_classes', lambda n: n > 1 and 720 % n == 0,
+                         message='--num_classes must be a divisor of 720 greater than 1 (24: half hours, 720: minutes)')
+
+
+def main(argv):
+  del argv
+  clock.run('clock_classify', 'classify', num_classes=_NUM_CLASSES.value)
+
+
+if __name__ == '__main__':
+  cli.run(main)

@@ -1,0 +1,191 @@
+"""The synthetic clock renderer and the Leiden clock files: determinism, faithful hands, loader errors, the CLI."""
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+from timeread_jax import clocks
+from timeread_jax.datasets import DataError
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_SMALL = 48  # image size for tests that only compare arrays: renders faster, same code path
+
+
+def test_same_seed_same_clocks_other_seed_other_clocks():
+  images, labels = clocks.make_clocks(6, seed=3, image_size=_SMALL)
+  again_images, again_labels = clocks.make_clocks(6, seed=3, image_size=_SMALL)
+  other_images, other_labels = clocks.make_clocks(6, seed=4, image_size=_SMALL)
+  assert images.shape == (6, _SMALL, _SMALL) and images.dtype == np.uint8
+  assert labels.shape == (6, 2) and labels.dtype == np.int64
+  np.testing.assert_array_equal(images, again_images)
+  np.testing.assert_array_equal(labels, again_labels)
+  assert not np.array_equal(images, other_images)
+  assert not np.array_equal(labels, other_labels)
+
+
+def test_clocks_do_not_depend_on_chunk_size():
+  whole, whole_labels = clocks.make_clocks(6, seed=3, image_size=_SMALL)
+  chunked, chunked_labels = clocks.make_clocks(6, seed=3, image_size=_SMALL, chunk_size=4)  # last chunk padded
+  np.testing.assert_array_equal(whole, chunked)
+  np.testing.assert_array_equal(whole_labels, chunked_labels)
+
+
+def test_labels_in_range_and_roughly_uniform():
+  labels = np.asarray(clocks.random_labels(jax.random.key(0), 1200))
+  assert labels.shape == (1200, 2)
+  assert labels[:, 0].min() >= 0 and labels[:, 0].max() <= 11
+  assert labels[:, 1].min() >= 0 and labels[:, 1].max() <= 59
+  hour_counts = np.bincount(labels[:, 0], minlength=12)
+  assert hour_counts.min() > 60 and hour_counts.max() < 140  # expected 100 each
+  assert len(np.unique(labels[:, 1])) == 60
+
+
+def _darkest_direction(image, radius, ignore_near=None):
+  """Clockwise angle from 12, in degrees, of the darkest spot on a circle of `radius` px around the centre."""
+  angles = np.arange(0, 360, 0.25)
+  centre = image.shape[0] / 2 - 0.5  # the renderer puts pixel centres at index + 0.5
+  rows = centre - radius * np.cos(np.radians(angles))
+  cols = centre + radius * np.sin(np.radians(angles))
+  row0, col0 = np.floor(rows).astype(int), np.floor(cols).astype(int)
+  row_weight, col_weight = rows - row0, cols - col0
+  image = image.astype(float)
+  values = ((1 - row_weight) * ((1 - col_weight) * image[row0, col0] + col_weight * image[row0, col0 + 1]) +
+            row_weight * ((1 - col_weight) * image[row0 + 1, col0] + col_weight * image[row0 + 1, col0 + 1]))
+  darkness = values.max() - values
+  if ignore_near is not None:
+    darkness[_angle_between(angles, ignore_near) < 20] = 0
+  near_peak = _angle_between(angles, angles[np.argmax(darkness)]) < 10
+  # The darkness-weighted mean direction around the peak resolves the hand's axis to a fraction of a pixel.
+  mean = np.sum(darkness[near_peak] * np.exp(1j * np.radians(angles[near_peak])))
+  return np.degrees(np.angle(mean)) % 360
+
+
+def _angle_between(a, b):
+  return np.abs((np.asarray(a) - b + 180) % 360 - 180)
+
+
+@pytest.mark.parametrize('hour, minute', [(3, 40), (9, 5), (11, 55), (0, 20)])
+def test_hands_point_where_the_label_says(hour, minute):
+  labels = np.array([[hour, minute]], np.int32)
+  image = np.asarray(clocks.render_clocks(jax.random.key(0), labels, upright=True))[0]
+  face_radius = 0.4 * clocks.IMAGE_SIZE  # render_clocks' upright view
+  # 0.62: beyond the hour hand (at most 0.54) and inside the numerals; 0.3: the hour hand, besides the minute's.
+  minute_angle = _darkest_direction(image, 0.62 * face_radius)
+  hour_angle = _darkest_direction(image, 0.3 * face_radius, ignore_near=minute * 6)
+  assert _angle_between(minute_angle, minute * 6) < 2.5
+  assert _angle_between(hour_angle, (hour + minute / 60) * 30) < 4
+
+
+def test_render_clocks_makes_uint8_pictures_of_the_requested_size():
+  images = clocks.render_clocks(jax.random.key(1), clocks.random_labels(jax.random.key(2), 3), _SMALL)
+  assert images.shape == (3, _SMALL, _SMALL) and images.dtype == np.uint8
+  assert int(images.min()) == 0 and int(images.max()) == 255  # stretched like the Leiden photos
+
+
+def _leiden(tmp_path, images=None, labels=None):
+  images = np.zeros((4, 150, 150), np.uint8) if images is None else images
+  labels = np.array([[0, 0], [11, 59], [3, 40], [9, 5]]) if labels is None else labels
+  clocks.save_leiden(str(tmp_path), images, labels)
+  return str(tmp_path)
+
+
+def test_save_then_load_leiden_round_trips(tmp_path):
+  images = np.random.default_rng(0).integers(0, 256, (4, 150, 150), dtype=np.uint8)
+  loaded_images, loaded_labels = clocks.load_leiden(_leiden(tmp_path, images))
+  np.testing.assert_array_equal(loaded_images, images)
+  np.testing.assert_array_equal(loaded_labels, [[0, 0], [11, 59], [3, 40], [9, 5]])
+  assert loaded_labels.dtype == np.int64
+  assert sorted(os.listdir(tmp_path)) == ['images.npy', 'labels.npy']  # no temporary files left behind
+
+
+def test_load_leiden_accepts_a_channel_axis_and_any_integer_labels(tmp_path):
+  data_dir = _leiden(tmp_path, np.zeros((4, 150, 150, 1), np.uint8),
+                     np.array([[0, 0], [1, 1], [2, 2], [3, 3]], np.uint8))
+  images, labels = clocks.load_leiden(data_dir)
+  assert images.shape == (4, 150, 150) and labels.dtype == np.int64
+
+
+def _truncate(path):
+  with open(path, 'r+b') as file:
+    file.truncate(os.path.getsize(path) // 2)
+
+
+@pytest.mark.parametrize('damage, file_name, words', [
+    (lambda d: os.remove(os.path.join(d, 'labels.npy')), 'labels.npy', 'not found'),
+    (lambda d: _truncate(os.path.join(d, 'images.npy')), 'images.npy', 'not a readable .npy'),
+    (lambda d: np.save(os.path.join(d, 'images.npy'), np.zeros((4, 150, 150), np.float32)), 'images.npy', 'uint8'),
+    (lambda d: np.save(os.path.join(d, 'images.npy'), np.zeros((4, 75, 75), np.uint8)), 'images.npy', 'shape'),
+    (lambda d: np.save(os.path.join(d, 'labels.npy'), np.zeros((4, 3), int)), 'labels.npy', 'shape'),
+    (lambda d: np.save(os.path.join(d, 'labels.npy'), np.zeros((4, 2), float)), 'labels.npy', 'integers'),
+    (lambda d: np.save(os.path.join(d, 'labels.npy'), np.array([[0, 0], [12, 0], [0, 0], [0, 0]])),
+     'labels.npy', 'hour 12'),
+    (lambda d: np.save(os.path.join(d, 'labels.npy'), np.array([[0, 0], [0, 0], [0, 60], [0, 0]])),
+     'labels.npy', 'minute 60'),
+    (lambda d: np.save(os.path.join(d, 'labels.npy'), np.zeros((3, 2), int)), 'labels.npy', '3 labels for the 4'),
+])
+def test_load_leiden_names_the_file_and_the_problem(tmp_path, damage, file_name, words):
+  data_dir = _leiden(tmp_path)
+  damage(data_dir)
+  with pytest.raises(DataError) as error:
+    clocks.load_leiden(data_dir)
+  message = str(error.value)
+  assert os.path.join(data_dir, file_name) in message and words in message
+  assert '\n' not in message
+
+
+def test_load_leiden_missing_directory(tmp_path):
+  with pytest.raises(DataError, match='no such directory'):
+    clocks.load_leiden(str(tmp_path / 'absent'))
+
+
+def test_cached_clocks_renders_once_then_reads_and_ignores_partial_files(tmp_path, monkeypatch):
+  made = []
+
+  def fake_make_clocks(num_examples, seed):
+    made.append((num_examples, seed))
+    return np.full((num_examples, 150, 150), seed, np.uint8), np.zeros((num_examples, 2), np.int64)
+
+  cache_dir = tmp_path / 'cache'
+  cache_dir.mkdir()
+  leftover = f'clocks-n3-seed7-150px-v{clocks.GENERATOR_VERSION}.npz.1234-abcd.partial'  # a run killed mid-write
+  (cache_dir / leftover).write_bytes(b'half a file')
+  monkeypatch.setattr(clocks, 'make_clocks', fake_make_clocks)
+  images, _ = clocks.cached_clocks(3, 7, str(cache_dir))
+  again, _ = clocks.cached_clocks(3, 7, str(cache_dir))
+  other, _ = clocks.cached_clocks(3, 8, str(cache_dir))
+  assert made == [(3, 7), (3, 8)]
+  np.testing.assert_array_equal(images, again)
+  assert other[0, 0, 0] == 8
+
+
+def test_resize_images_halves_by_block_means():
+  images = np.random.default_rng(0).integers(0, 256, (5, 150, 150), dtype=np.uint8)
+  halved = clocks.resize_images(images, 75)
+  assert halved.shape == (5, 75, 75) and halved.dtype == np.uint8
+  assert abs(halved.mean() - images.mean()) < 0.5
+  assert halved[0, 0, 0] == round(images[0, :2, :2].mean() + 1e-9)
+  assert clocks.resize_images(images, 150) is images
+  assert clocks.resize_images(images, 64).shape == (5, 64, 64)
+
+
+def _make_clocks_cli(*flags):
+  return subprocess.run([sys.executable, '-m', 'experiments.make_clocks', *flags], cwd=_REPO,
+                        capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_cli_writes_the_dataset_and_reports_the_rate(tmp_path):
+  result = _make_clocks_cli('--num_examples=3', '--seed=5', f'--out={tmp_path}')
+  assert result.returncode == 0, result.stderr
+  assert 'images/s' in result.stdout
+  images, labels = clocks.load_leiden(str(tmp_path))
+  assert images.shape == (3, 150, 150) and labels.shape == (3, 2)
+
+
+@pytest.mark.parametrize('flag', ['--num_examples=0', '--num_examples=many', '--out=/proc/no/such/dir'])
+def test_cli_bad_flag_is_one_line_and_status_2(flag):
+  result = _make_clocks_cli('--out=/tmp/unused', flag) if flag.startswith('--num') else _make_clocks_cli(flag)
+  assert result.returncode == 2
+  assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith('error:')

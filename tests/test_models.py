@@ -1,0 +1,60 @@
+"""Parameter counts against the counts Keras reports for the same architectures, and output shapes."""
+import jax
+import jax.numpy as jnp
+import pytest
+
+from timeread_jax import models
+
+
+def _variables(model, input_shape):
+  return jax.eval_shape(lambda: model.init(jax.random.PRNGKey(0), jnp.zeros((2, *input_shape)), train=False))
+
+
+def _count(tree):
+  return sum(leaf.size for leaf in jax.tree.leaves(tree))
+
+
+@pytest.mark.parametrize('name, options, input_shape, keras_count', [
+    # Géron's MLP: 784*300+300 + 300*100+100 + 100*10+10.
+    ('mlp', {}, (28, 28, 1), 266_610),
+    ('mlp', {'hidden': (300, 200, 100)}, (28, 28, 1), 316_810),
+    # Keras counts BatchNormalization's moving mean and variance too: 4 per unit.
+    ('mlp', {'batch_norm': True}, (28, 28, 1), 266_610 + 4 * 400),
+    ('mlp', {}, (32, 32, 3), 3072 * 300 + 300 + 30_100 + 1010),
+    ('geron_cnn', {}, (28, 28, 1), 1_413_834),
+    ('geron_cnn', {'extra_conv': True}, (28, 28, 1), 1_413_834 + 590_080),
+    # Valid padding without the second pool ends on a 1x1x256 map: Dense(128) has 256*128+128 weights.
+    ('geron_cnn', {'padding': 'VALID'}, (28, 28, 1), 1_413_834 - 2304 * 128 + 256 * 128),
+    ('geron_cnn', {}, (32, 32, 3), 1_413_834 + 64 * 49 * 2 + 4096 * 128 - 2304 * 128),
+    # The report's clock CNN: 3x (Conv32, pool) on 150 px leaves 18x18x32 = 10,368 features.
+    ('report_clock_cnn', {}, (150, 150, 1),
+     832 + 9248 * 2 + 10368 * 1024 + 1024 + 1024 * 512 + 512 + 512 * 256 + 256 + 256 * 128 + 128 + 128 * 64 + 64
+     + 64 * 32 + 32 + 33 * 13),
+])
+def test_parameter_counts_match_keras(name, options, input_shape, keras_count):
+  num_outputs = 13 if name == 'report_clock_cnn' else 10
+  variables = _variables(models.build(name, num_outputs, **options), input_shape)
+  assert _count(variables) == keras_count
+
+
+@pytest.mark.parametrize('name, input_shape', [
+    ('mlp', (28, 28, 1)), ('geron_cnn', (28, 28, 1)), ('report_clock_cnn', (75, 75, 1)), ('clocknet', (150, 150, 1)),
+    ('clocknet', (75, 75, 1))])
+def test_outputs_have_the_head_width(name, input_shape):
+  model = models.build(name, 4)
+  variables = model.init(jax.random.PRNGKey(0), jnp.zeros((2, *input_shape)), train=False)
+  outputs = model.apply(variables, jnp.ones((3, *input_shape)), train=False)
+  assert outputs.shape == (3, 4)
+  assert bool(jnp.all(jnp.isfinite(outputs)))
+
+
+def test_bfloat16_compute_keeps_float32_parameters():
+  model = models.build('clocknet', 2, dtype=jnp.bfloat16)
+  variables = model.init(jax.random.PRNGKey(0), jnp.zeros((1, 75, 75, 1)), train=False)
+  assert {leaf.dtype for leaf in jax.tree.leaves(variables['params'])} == {jnp.dtype('float32')}
+  assert model.apply(variables, jnp.zeros((1, 75, 75, 1)), train=False).dtype == jnp.bfloat16
+
+
+def test_unknown_activation_is_refused():
+  with pytest.raises(ValueError, match='leaky_relu'):
+    models.activation_fn('tanh')

@@ -1,0 +1,94 @@
+"""Each clock representation's decoder inverts its encoder: a perfect output decodes to the true time."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from timeread_jax import metrics
+from timeread_jax import representations
+
+ALL_TIMES = np.stack(np.divmod(np.arange(720), 60), -1)  # every minute of the dial as (hour, minute)
+
+
+def _inverse_softplus(y):
+  return np.log(np.expm1(y))
+
+
+def _perfect_outputs(representation, labels):
+  """The head outputs a perfect model would give for `labels`."""
+  minutes = metrics.dial_minutes(labels)
+  if isinstance(representation, representations.ClockClassify):
+    return jax.nn.one_hot(representation.encode(labels), representation.num_classes) * 10
+  if isinstance(representation, representations.Regress):
+    return _inverse_softplus(np.maximum(minutes / 60, 1e-4))[:, None]
+  if isinstance(representation, representations.TwoHead):
+    minute = _inverse_softplus(np.maximum(labels[:, 1] / 60, 1e-4))[:, None]
+    return np.concatenate([jax.nn.one_hot(labels[:, 0], 12) * 10, minute], -1)
+  return representation.encode(labels)
+
+
+@pytest.mark.parametrize('representation, tolerance', [
+    (representations.ClockClassify(720), 0),
+    (representations.ClockClassify(24), 15),  # half-hour classes: at most half a class off
+    (representations.ClockClassify(12), 30),
+    (representations.Regress(), 0.01),
+    (representations.Regress(cyclic=True), 0.01),
+    (representations.TwoHead(), 0.01),
+    (representations.Periodic(), 0.01),
+    (representations.Periodic(hands=True), 0.01),
+])
+def test_decode_inverts_a_perfect_output(representation, tolerance):
+  outputs = jnp.asarray(_perfect_outputs(representation, ALL_TIMES), jnp.float32)
+  assert outputs.shape == (720, representation.num_outputs)
+  cse = representation.metrics(outputs, ALL_TIMES)['cse_minutes']
+  assert float(jnp.max(cse)) <= tolerance + 1e-3
+  if isinstance(representation, representations.ClockClassify):
+    assert float(jnp.mean(representation.metrics(outputs, ALL_TIMES)['accuracy'])) == 1.0
+
+
+def test_classify_class_centres_minimise_the_error():
+  representation = representations.ClockClassify(24)
+  labels = np.array([[0, 0], [0, 29], [0, 30], [11, 59]])
+  np.testing.assert_array_equal(representation.encode(labels), [0, 0, 1, 23])
+  np.testing.assert_allclose(representation.decode(jax.nn.one_hot(representation.encode(labels), 24)),
+                             [14.5, 14.5, 44.5, 704.5])
+
+
+@pytest.mark.parametrize('num_classes', [0, 1, 7, 721])
+def test_classify_rejects_non_divisors(num_classes):
+  with pytest.raises(ValueError, match='divisor of 720'):
+    representations.ClockClassify(num_classes)
+
+
+def test_cyclic_regression_has_no_seam_at_twelve():
+  labels = np.array([[11, 59]])
+  just_past_twelve = _inverse_softplus(np.array([[1 / 60]]))  # predicts 12:01
+  plain = representations.Regress().loss(just_past_twelve, labels)
+  cyclic = representations.Regress(cyclic=True).loss(just_past_twelve, labels)
+  assert float(plain[0]) > 100  # (0.0167 - 11.98)^2
+  assert float(cyclic[0]) == pytest.approx((2 / 60) ** 2, rel=1e-3)
+
+
+def test_periodic_hands_corrects_an_hour_hand_that_is_off_by_twenty_minutes():
+  representation = representations.Periodic(hands=True)
+  labels = np.array([[2, 55], [3, 5]])
+  outputs = np.array(representation.encode(labels))
+  # Move the hour hand 20 minutes of dial the wrong way for each: the minute hand still pins the hour.
+  for row, shift in ((0, 20), (1, -20)):
+    angle = 2 * np.pi * (metrics.dial_minutes(labels[row]) + shift) / 720
+    outputs[row, :2] = np.sin(angle), np.cos(angle)
+  np.testing.assert_allclose(representation.decode(outputs), [175, 185], atol=1e-3)
+
+
+def test_losses_are_per_example_and_zero_when_perfect():
+  for representation in (representations.Periodic(), representations.Periodic(hands=True)):
+    losses = representation.loss(representation.encode(ALL_TIMES), ALL_TIMES)
+    assert losses.shape == (720,)
+    assert float(jnp.max(losses)) < 1e-10
+
+
+def test_categorical_accuracy():
+  representation = representations.build('categorical', num_classes=3)
+  outputs = jnp.array([[5.0, 0, 0], [0, 5.0, 0]])
+  np.testing.assert_array_equal(representation.metrics(outputs, jnp.array([0, 2]))['accuracy'], [1, 0])
+  assert representation.loss(outputs, jnp.array([0, 1])).shape == (2,)

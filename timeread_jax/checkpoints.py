@@ -1,0 +1,44 @@
+"""Orbax checkpoints in `workdir/checkpoints`: `latest` to resume from, `best` (by validation loss) to evaluate.
+
+Each holds the training state as a pytree and, beside it, the run's progress as JSON (epoch, history,
+early-stopping counters), so a resumed run continues exactly where the saved one stood. Orbax finalizes a
+step directory only once it is completely written, so a save cut off by a kill is never restored.
+"""
+import os
+
+import orbax.checkpoint as ocp
+
+
+class Checkpoints:
+  """The two checkpoint managers of one workdir. Use as a context manager: exit waits for async saves."""
+
+  def __init__(self, workdir: str):
+    directory = os.path.join(os.path.abspath(workdir), 'checkpoints')
+    options = ocp.CheckpointManagerOptions(max_to_keep=1, create=True)
+    self._managers = {kind: ocp.CheckpointManager(os.path.join(directory, kind), options=options)
+                      for kind in ('latest', 'best')}
+
+  def save(self, kind: str, epoch: int, state, progress: dict) -> None:
+    self._managers[kind].save(epoch, args=ocp.args.Composite(
+        state=ocp.args.StandardSave(state), progress=ocp.args.JsonSave(progress)))
+
+  def restore(self, kind: str, abstract_state):
+    """(state, progress) of the newest `kind` checkpoint, or None where there is none yet."""
+    manager = self._managers[kind]
+    epoch = manager.latest_step()
+    if epoch is None:
+      return None
+    restored = manager.restore(epoch, args=ocp.args.Composite(
+        state=ocp.args.StandardRestore(abstract_state), progress=ocp.args.JsonRestore()))
+    return restored.state, restored.progress
+
+  def close(self) -> None:
+    for manager in self._managers.values():
+      manager.wait_until_finished()
+      manager.close()
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *exc_info):
+    self.close()

@@ -1,0 +1,124 @@
+"""Flax Linen trunks with the head on top: every model maps images to `num_outputs` raw outputs.
+
+The report's architectures are reproduced layer for layer (parameter counts are tested against the
+Keras-documented counts); options are fields so that each ablation is a flag, not a copy of the model.
+"""
+import functools
+from typing import Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+
+def activation_fn(name: str, leaky_slope: float = 0.1):
+  if name == 'relu':
+    return nn.relu
+  if name == 'leaky_relu':
+    return functools.partial(nn.leaky_relu, negative_slope=leaky_slope)
+  raise ValueError(f'unknown activation {name!r}: use relu or leaky_relu')
+
+
+class MLP(nn.Module):
+  """Géron's Fashion-MNIST MLP (Flatten-300-100-10), with the report's ablations as options."""
+  num_outputs: int
+  hidden: Sequence[int] = (300, 100)
+  activation: str = 'relu'
+  batch_norm: bool = False
+  dropout: float = 0.0
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train: bool):
+    x = x.reshape((x.shape[0], -1)).astype(self.dtype)
+    act = activation_fn(self.activation)
+    for width in self.hidden:
+      x = nn.Dense(width, dtype=self.dtype)(x)
+      if self.batch_norm:
+        x = nn.BatchNorm(use_running_average=not train, momentum=0.99, epsilon=1e-3, dtype=self.dtype)(x)
+      x = act(x)
+      if self.dropout:
+        x = nn.Dropout(self.dropout, deterministic=not train)(x)
+    return nn.Dense(self.num_outputs, dtype=self.dtype)(x)
+
+
+class GeronCNN(nn.Module):
+  """Géron's CNN (p.461): Conv64 7x7, pool, 2x Conv128, pool, 2x Conv256, pool, Dense128-64 with dropout."""
+  num_outputs: int
+  activation: str = 'relu'
+  padding: str = 'SAME'  # 'VALID' drops the second pool, as in the report, to keep a feature map
+  extra_conv: bool = False  # a third Conv256 3x3 after the two
+  dropout: float = 0.5
+  last_dropout: float = 0.5
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train: bool):
+    act = activation_fn(self.activation)
+    conv = functools.partial(nn.Conv, padding=self.padding, dtype=self.dtype)
+    pool = functools.partial(nn.max_pool, window_shape=(2, 2), strides=(2, 2))
+    x = act(conv(64, (7, 7))(x.astype(self.dtype)))
+    x = pool(x)
+    x = act(conv(128, (3, 3))(x))
+    x = act(conv(128, (3, 3))(x))
+    if self.padding == 'SAME':
+      x = pool(x)
+    for _ in range(3 if self.extra_conv else 2):
+      x = act(conv(256, (3, 3))(x))
+    x = pool(x)
+    x = x.reshape((x.shape[0], -1))
+    x = nn.Dropout(self.dropout, deterministic=not train)(act(nn.Dense(128, dtype=self.dtype)(x)))
+    x = nn.Dropout(self.last_dropout, deterministic=not train)(act(nn.Dense(64, dtype=self.dtype)(x)))
+    return nn.Dense(self.num_outputs, dtype=self.dtype)(x)
+
+
+class ReportClockCNN(nn.Module):
+  """The report's clock reader: Conv32 5x5 and 3x3 blocks with max-pooling, then Dense 1024-512-256-128-64-32."""
+  num_outputs: int
+  dense: Sequence[int] = (1024, 512, 256, 128, 64, 32)
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train: bool):
+    x = x.astype(self.dtype)
+    for kernel in (5, 3, 3):
+      x = nn.max_pool(nn.relu(nn.Conv(32, (kernel, kernel), dtype=self.dtype)(x)), (2, 2), (2, 2))
+    x = x.reshape((x.shape[0], -1))
+    for width in self.dense:
+      x = nn.relu(nn.Dense(width, dtype=self.dtype)(x))
+    return nn.Dense(self.num_outputs, dtype=self.dtype)(x)
+
+
+class ClockNet(nn.Module):
+  """Our clock reader: a strided stem, four conv-BN-ReLU stages that halve the map, and a dense layer.
+
+  Flattening (rather than global pooling) keeps where each feature is, which is what a dial reading needs.
+  """
+  num_outputs: int
+  widths: Sequence[int] = (32, 64, 128, 256)
+  dense: int = 256
+  dtype: jnp.dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train: bool):
+    norm = functools.partial(nn.BatchNorm, use_running_average=not train, momentum=0.9, dtype=self.dtype)
+    x = nn.Conv(16, (3, 3), strides=(2, 2), use_bias=False, dtype=self.dtype)(x.astype(self.dtype))
+    x = nn.relu(norm()(x))
+    for width in self.widths:
+      x = nn.Conv(width, (3, 3), use_bias=False, dtype=self.dtype)(x)
+      x = nn.max_pool(nn.relu(norm()(x)), (2, 2), (2, 2))
+    x = x.reshape((x.shape[0], -1))
+    x = nn.relu(norm()(nn.Dense(self.dense, use_bias=False, dtype=self.dtype)(x)))
+    return nn.Dense(self.num_outputs, dtype=self.dtype)(x)
+
+
+MODELS = {
+    'mlp': MLP,
+    'geron_cnn': GeronCNN,
+    'report_clock_cnn': ReportClockCNN,
+    'clocknet': ClockNet,
+}
+
+
+def build(name: str, num_outputs: int, **options) -> nn.Module:
+  """The model called `name` with a head of `num_outputs`, e.g. build('mlp', 10, dropout=0.5)."""
+  return MODELS[name](num_outputs=num_outputs, **options)

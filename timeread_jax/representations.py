@@ -1,0 +1,174 @@
+"""Label representations: how a target is encoded, what the loss is, and how outputs are decoded.
+
+Each representation fixes the width of the model's head (`num_outputs`) and maps raw head outputs to
+per-example losses and per-example metrics. Clock labels are (hour 0-11, minute 0-59) pairs; every clock
+representation decodes to minutes on the dial so that all of them are scored by the same common-sense error.
+"""
+import dataclasses
+import math
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from timeread_jax import metrics
+
+TAU = 2 * math.pi
+
+
+def _cross_entropy(logits, classes):
+  return optax.softmax_cross_entropy_with_integer_labels(logits.astype(jnp.float32), classes)
+
+
+def _clock_metrics(predicted_minutes, labels):
+  return {'cse_minutes': metrics.common_sense_minutes(predicted_minutes, metrics.dial_minutes(labels))}
+
+
+@dataclasses.dataclass(frozen=True)
+class Categorical:
+  """Plain n-way classification of integer labels (Fashion-MNIST, CIFAR-10)."""
+  num_classes: int = 10
+
+  @property
+  def num_outputs(self):
+    return self.num_classes
+
+  def loss(self, outputs, labels):
+    return _cross_entropy(outputs, labels)
+
+  def metrics(self, outputs, labels):
+    return {'accuracy': (jnp.argmax(outputs, -1) == labels).astype(jnp.float32)}
+
+
+@dataclasses.dataclass(frozen=True)
+class ClockClassify:
+  """The dial cut into `num_classes` equal intervals; decoded to the interval's mean minute."""
+  num_classes: int = 24
+
+  def __post_init__(self):
+    if self.num_classes < 2 or metrics.MINUTES_PER_DIAL % self.num_classes:
+      raise ValueError(f'num_classes must be a divisor of 720 greater than 1, got {self.num_classes}')
+
+  @property
+  def num_outputs(self):
+    return self.num_classes
+
+  @property
+  def minutes_per_class(self):
+    return metrics.MINUTES_PER_DIAL // self.num_classes
+
+  def encode(self, labels):
+    return metrics.dial_minutes(labels) // self.minutes_per_class
+
+  def decode(self, outputs):
+    return jnp.argmax(outputs, -1) * self.minutes_per_class + (self.minutes_per_class - 1) / 2
+
+  def loss(self, outputs, labels):
+    return _cross_entropy(outputs, self.encode(labels))
+
+  def metrics(self, outputs, labels):
+    accuracy = (jnp.argmax(outputs, -1) == self.encode(labels)).astype(jnp.float32)
+    return {'accuracy': accuracy, **_clock_metrics(self.decode(outputs), labels)}
+
+
+@dataclasses.dataclass(frozen=True)
+class Regress:
+  """Fractional hours (hour + minute/60) from one softplus output, as in the report.
+
+  `cyclic=True` measures the error the short way around the dial, so 11:59 and 12:01 are close.
+  """
+  cyclic: bool = False
+  num_outputs = 1
+
+  def _hours(self, outputs):
+    return jax.nn.softplus(outputs[..., 0].astype(jnp.float32))
+
+  def decode(self, outputs):
+    return (self._hours(outputs) * 60) % metrics.MINUTES_PER_DIAL
+
+  def loss(self, outputs, labels):
+    error = self._hours(outputs) - metrics.dial_minutes(labels) / 60
+    if self.cyclic:
+      error = (error + 6) % 12 - 6
+    return error ** 2
+
+  def metrics(self, outputs, labels):
+    return _clock_metrics(self.decode(outputs), labels)
+
+
+@dataclasses.dataclass(frozen=True)
+class TwoHead:
+  """The report's two heads: a 12-way hour softmax and the minute/60 regressed by a softplus unit."""
+  num_outputs = 13
+
+  def decode(self, outputs):
+    hour = jnp.argmax(outputs[..., :12], -1)
+    minute = jnp.clip(jax.nn.softplus(outputs[..., 12].astype(jnp.float32)) * 60, 0, 59)
+    return hour * 60 + minute
+
+  def loss(self, outputs, labels):
+    minute = jax.nn.softplus(outputs[..., 12].astype(jnp.float32))
+    return _cross_entropy(outputs[..., :12], labels[..., 0]) + (minute - labels[..., 1] / 60) ** 2
+
+  def metrics(self, outputs, labels):
+    hour_accuracy = (jnp.argmax(outputs[..., :12], -1) == labels[..., 0]).astype(jnp.float32)
+    return {'hour_accuracy': hour_accuracy, **_clock_metrics(self.decode(outputs), labels)}
+
+
+def _unit_circle(fraction):
+  angle = TAU * fraction
+  return jnp.stack([jnp.sin(angle), jnp.cos(angle)], -1)
+
+
+def _circle_fraction(sin_cos):
+  return (jnp.arctan2(sin_cos[..., 0], sin_cos[..., 1]) / TAU) % 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Periodic:
+  """Targets on the unit circle, decoded with atan2, so the loss has no seam at 12:00.
+
+  `hands=False`: one (sin, cos) pair for the position on the 12-hour dial.
+  `hands=True`: a pair for each hand; the minute hand gives the minute, and the hour hand, read
+  against it, picks the hour (it may be off by up to half an hour and still decode exactly).
+  """
+  hands: bool = False
+
+  @property
+  def num_outputs(self):
+    return 4 if self.hands else 2
+
+  def encode(self, labels):
+    dial = metrics.dial_minutes(labels) / metrics.MINUTES_PER_DIAL
+    if not self.hands:
+      return _unit_circle(dial)
+    return jnp.concatenate([_unit_circle(dial), _unit_circle(labels[..., 1] / 60)], -1)
+
+  def decode(self, outputs):
+    outputs = outputs.astype(jnp.float32)
+    dial = _circle_fraction(outputs[..., :2]) * metrics.MINUTES_PER_DIAL
+    if not self.hands:
+      return dial
+    minute = _circle_fraction(outputs[..., 2:]) * 60
+    hour = jnp.round((dial - minute) / 60) % 12
+    return hour * 60 + minute
+
+  def loss(self, outputs, labels):
+    return jnp.sum((outputs.astype(jnp.float32) - self.encode(labels)) ** 2, -1)
+
+  def metrics(self, outputs, labels):
+    return _clock_metrics(self.decode(outputs), labels)
+
+
+REPRESENTATIONS = {
+    'categorical': Categorical,
+    'classify': ClockClassify,
+    'regress': Regress,
+    'twohead': TwoHead,
+    'periodic': Periodic,
+}
+
+
+def build(name: str, **options):
+  """The representation called `name` with its options, e.g. build('classify', num_classes=720)."""
+  return REPRESENTATIONS[name](**options)

@@ -1,0 +1,325 @@
+"""One training loop for every experiment: `train_and_evaluate(config, workdir)`.
+
+The datasets live on the device; an epoch is a device-side permutation cut into chunks of steps, each chunk one
+jitted `lax.scan` with the training state donated, so the host does no per-step work beyond a dispatch.
+"""
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from timeread_jax import checkpoints
+from timeread_jax import clocks
+from timeread_jax import datasets
+from timeread_jax import models
+from timeread_jax import plots
+from timeread_jax import representations
+
+# Changing these between runs of one workdir continues the same training; any other field starts a different one.
+RESUMABLE_FIELDS = ('epochs', 'patience', 'steps_per_call')
+EVAL_BATCH_SIZE = 250
+# XLA:CPU runs convolution gradients inside a loop about 30x slower than unrolled (jax-ml/jax#12868),
+# so small chunks are unrolled; long ones (whole epochs on accelerators) stay rolled to compile fast.
+MAX_UNROLLED_STEPS = 16
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+  """Everything that defines a run; written to `workdir/config.json` and checked on resume."""
+  experiment: str
+  data: str  # 'clocks', 'fashion_mnist' or 'cifar10'
+  model: str
+  representation: str
+  model_options: dict = dataclasses.field(default_factory=dict)
+  representation_options: dict = dataclasses.field(default_factory=dict)
+  data_dir: str = ''  # clocks: '' renders the synthetic set; others: '' searches the default places
+  num_examples: int = 0  # 0: all (synthetic clocks: 18,000); else the first N (of each split, for Task 1)
+  image_size: int = clocks.IMAGE_SIZE  # clocks only: 150 or 75
+  val_size: int = 0  # 0: the data set's default (clocks: 10% of train)
+  fresh_data: bool = False  # clocks only: render a new training batch every step
+  optimizer: str = 'adam'
+  learning_rate: float = 1e-4
+  momentum: float = 0.0
+  epochs: int = 30
+  batch_size: int = 32
+  patience: int = 0  # early stopping on validation loss; 0 turns it off
+  seed: int = 0
+  steps_per_call: int = 0  # 0: a whole epoch per call, or 1 for convnets on CPU
+  dtype: str = 'float32'  # compute dtype; parameters stay float32
+
+
+class TrainState(flax.struct.PyTreeNode):
+  step: jax.Array
+  params: dict
+  batch_stats: dict
+  opt_state: optax.OptState
+  rng: jax.Array  # a raw uint32 key; step keys are folded in from it, so resuming replays the same randomness
+
+
+class TrainingDiverged(RuntimeError):
+  """The loss became NaN or infinite; the last checkpoint holds the last finite state."""
+
+
+class ConfigError(ValueError):
+  """Settings that cannot run together, or a workdir that holds a different run."""
+
+
+def make_optimizer(config: Config) -> optax.GradientTransformation:
+  """Optax optimizers with Keras' defaults where they differ, so results compare with the report."""
+  if config.optimizer == 'sgd':
+    return optax.sgd(config.learning_rate, momentum=config.momentum or None)
+  if config.optimizer == 'adam':
+    return optax.adam(config.learning_rate, eps=1e-7)
+  if config.optimizer == 'nadam':
+    return optax.nadam(config.learning_rate, eps=1e-7)
+  if config.optimizer == 'adadelta':
+    return optax.adadelta(config.learning_rate, rho=0.95, eps=1e-7)
+  raise ConfigError(f'unknown optimizer {config.optimizer!r}: use sgd, adam, nadam or adadelta')
+
+
+def load_data(config: Config) -> datasets.Splits:
+  if config.data == 'clocks':
+    return clocks.load_splits(config.data_dir, num_examples=config.num_examples, seed=config.seed,
+                              image_size=config.image_size, val_size=config.val_size)
+  loaders = {'fashion_mnist': datasets.load_fashion_mnist, 'cifar10': datasets.load_cifar10}
+  if config.data not in loaders:
+    raise ConfigError(f'unknown data {config.data!r}: use clocks, fashion_mnist or cifar10')
+  val_size = {'val_size': config.val_size} if config.val_size else {}
+  splits = loaders[config.data](config.data_dir or None, seed=config.seed, **val_size)
+  if config.num_examples:
+    splits = datasets.Splits(*[(images[:config.num_examples], labels[:config.num_examples])
+                               for images, labels in (splits.train, splits.val, splits.test)])
+  return splits
+
+
+def model_input(images, dtype=jnp.float32):
+  """Stored images (uint8 or float in [0, 1], with or without a channel axis) as the model's NHWC input."""
+  if images.dtype == jnp.uint8:
+    images = images.astype(jnp.float32) / 255
+  if images.ndim == 3:
+    images = images[..., None]
+  return images.astype(dtype)
+
+
+class Trainer:
+  """The jitted functions of one run: built once from the config, compiled once, used for every epoch."""
+
+  def __init__(self, config: Config, input_shape: tuple[int, ...]):
+    self.config = config
+    self.representation = representations.build(config.representation, **config.representation_options)
+    self.dtype = jnp.dtype(config.dtype)
+    self.model = models.build(config.model, self.representation.num_outputs, dtype=self.dtype,
+                              **config.model_options)
+    self.optimizer = make_optimizer(config)
+    self.input_shape = input_shape
+    self.train_chunk = jax.jit(self._train_chunk, donate_argnums=0, static_argnames='unroll')
+    self.eval_batch = jax.jit(self._eval_batch)
+
+  def init_state(self) -> TrainState:
+    return jax.jit(self._init_state)()
+
+  def _init_state(self) -> TrainState:
+    init_rng, dropout_rng, rng = jax.random.split(jax.random.PRNGKey(self.config.seed), 3)
+    dummy = jnp.zeros((1, *self.input_shape), self.dtype)
+    variables = self.model.init({'params': init_rng, 'dropout': dropout_rng}, dummy, train=False)
+    params = variables['params']
+    return TrainState(step=jnp.zeros((), jnp.int32), params=params,
+                      batch_stats=variables.get('batch_stats', {}), opt_state=self.optimizer.init(params), rng=rng)
+
+  def _batch(self, data, indices, key):
+    """The training batch for one step: gathered from the stored set, or freshly rendered clocks."""
+    if self.config.fresh_data:
+      label_key, render_key = jax.random.split(key)
+      labels = clocks.random_labels(label_key, indices.shape[0])
+      images = clocks.render_clocks(render_key, labels)
+      return clocks.resize_images(images, self.config.image_size), labels
+    images, labels = data
+    return images[indices], labels[indices]
+
+  def train_step(self, state: TrainState, data, indices):
+    """One optimizer step on the examples at `indices`; returns the new state and the batch's mean metrics."""
+    step_rng = jax.random.fold_in(state.rng, state.step)
+    data_rng, dropout_rng = jax.random.split(step_rng)
+    images, labels = self._batch(data, indices, data_rng)
+
+    def loss_fn(params):
+      outputs, updates = self.model.apply(
+          {'params': params, 'batch_stats': state.batch_stats}, model_input(images, self.dtype), train=True,
+          rngs={'dropout': dropout_rng}, mutable=['batch_stats'])
+      losses = self.representation.loss(outputs, labels)
+      return jnp.mean(losses), (outputs, updates.get('batch_stats', {}))
+
+    (loss, (outputs, batch_stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+    updates, opt_state = self.optimizer.update(grads, state.opt_state, state.params)
+    metrics = {name: jnp.mean(value) for name, value in self.representation.metrics(outputs, labels).items()}
+    state = state.replace(step=state.step + 1, params=optax.apply_updates(state.params, updates),
+                          batch_stats=batch_stats, opt_state=opt_state)
+    return state, {'loss': loss, **metrics}
+
+  def _train_chunk(self, state, data, indices, unroll):
+    """Steps over the rows of `indices`: a rolled `lax.scan`, or the steps traced one after another."""
+    if not unroll:
+      return jax.lax.scan(lambda s, i: self.train_step(s, data, i), state, indices)
+    metrics = []
+    for row in indices:  # not scan(unroll=True): XLA:CPU keeps that a loop, and runs it just as slowly
+      state, step_metrics = self.train_step(state, data, row)
+      metrics.append(step_metrics)
+    return state, jax.tree.map(lambda *values: jnp.stack(values), *metrics)
+
+  def _eval_batch(self, state, images, labels):
+    outputs = self.model.apply({'params': state.params, 'batch_stats': state.batch_stats},
+                               model_input(images, self.dtype), train=False)
+    return {'loss': self.representation.loss(outputs, labels), **self.representation.metrics(outputs, labels),
+            'outputs': outputs}
+
+  def evaluate(self, state, images, labels) -> dict[str, np.ndarray]:
+    """Per-example losses, metrics and raw outputs over a whole split, in fixed-size batches (one compile)."""
+    num = len(images)
+    pad = -num % EVAL_BATCH_SIZE
+    images = jnp.concatenate([images, jnp.zeros((pad, *images.shape[1:]), images.dtype)])
+    labels = jnp.concatenate([labels, jnp.zeros((pad, *labels.shape[1:]), labels.dtype)])
+    batches = [self.eval_batch(state, images[i:i + EVAL_BATCH_SIZE], labels[i:i + EVAL_BATCH_SIZE])
+               for i in range(0, len(images), EVAL_BATCH_SIZE)]
+    return {name: np.concatenate([np.asarray(b[name]) for b in batches])[:num] for name in batches[0]}
+
+
+def summarize(per_example: dict[str, np.ndarray], prefix: str) -> dict[str, float]:
+  """Means of every per-example metric, plus the median and 90th percentile of the common-sense error."""
+  summary = {f'{prefix}_{name}': float(np.mean(values)) for name, values in per_example.items() if name != 'outputs'}
+  if 'cse_minutes' in per_example:
+    summary[f'{prefix}_cse_median_minutes'] = float(np.median(per_example['cse_minutes']))
+    summary[f'{prefix}_cse_p90_minutes'] = float(np.percentile(per_example['cse_minutes'], 90))
+  return summary
+
+
+def steps_per_call(config: Config, steps_per_epoch: int, model) -> int:
+  """Steps per jitted call: the requested number, rounded down to a divisor of the epoch so all calls match."""
+  requested = config.steps_per_call
+  if not requested:
+    has_conv = not isinstance(model, models.MLP)
+    requested = 1 if has_conv and jax.default_backend() == 'cpu' else steps_per_epoch
+  return max(d for d in range(1, min(requested, steps_per_epoch) + 1) if steps_per_epoch % d == 0)
+
+
+def check_workdir(config: Config, workdir: str) -> None:
+  """Writes config.json, or refuses when the workdir already holds a run with other settings."""
+  path = os.path.join(workdir, 'config.json')
+  wanted = dataclasses.asdict(config)
+  if os.path.exists(path):
+    with open(path) as f:
+      stored = json.load(f)
+    differing = sorted(k for k in set(stored) | set(wanted)
+                       if k not in RESUMABLE_FIELDS and stored.get(k) != wanted.get(k))
+    if differing:
+      raise ConfigError(f'{workdir} holds a run with other settings ({", ".join(differing)} differ); '
+                            'use a new --workdir or the same flags')
+  write_json(path, wanted)
+
+
+def write_json(path: str, value) -> None:
+  """Writes atomically: a reader sees the old file or the new one, never half of one."""
+  tmp = f'{path}.tmp'
+  with open(tmp, 'w') as f:
+    json.dump(value, f, indent=2)
+  os.replace(tmp, path)
+
+
+def _log(message: str) -> None:
+  print(message, flush=True)
+
+
+def train_and_evaluate(config: Config, workdir: str) -> dict:
+  """Trains (resuming from the workdir's latest checkpoint), evaluates the best epoch on test, writes results."""
+  workdir = os.path.abspath(workdir)
+  os.makedirs(workdir, exist_ok=True)
+  check_workdir(config, workdir)
+  splits = load_data(config)
+  train_images, train_labels = splits.train
+  trainer = Trainer(config, model_input(train_images[:1]).shape[1:])
+  steps_per_epoch = len(train_images) // config.batch_size
+  if steps_per_epoch == 0:
+    raise ConfigError(f'batch size {config.batch_size} is larger than the {len(train_images)} training examples')
+  chunk = steps_per_call(config, steps_per_epoch, trainer.model)
+  unroll = chunk <= MAX_UNROLLED_STEPS
+  train_data = jax.device_put(splits.train) if not config.fresh_data else None
+  val_images, val_labels = jax.device_put(splits.val)
+
+  state = trainer.init_state()
+  progress = {'epoch': 0, 'history': [], 'best_val_loss': math.inf, 'best_epoch': 0, 'train_seconds': 0.0}
+  num_params = sum(x.size for x in jax.tree.leaves(state.params))
+  with checkpoints.Checkpoints(workdir) as ckpt:
+    restored = ckpt.restore('latest', state)
+    if restored:
+      state, progress = restored
+      _log(f'resumed from {workdir} after epoch {progress["epoch"]}')
+    _log(f'{config.experiment}: {num_params:,} parameters, {len(train_images)} train / {len(val_images)} val / '
+         f'{len(splits.test[0])} test examples, {steps_per_epoch} steps of {config.batch_size} per epoch '
+         f'({chunk} per call) on {jax.devices()[0].device_kind}')
+
+    while progress['epoch'] < config.epochs and not _stopped_early(config, progress):
+      epoch = progress['epoch'] + 1
+      start = time.perf_counter()
+      epoch_rng = jax.random.fold_in(state.rng, 1_000_000 + epoch)
+      order = jax.random.permutation(epoch_rng, len(train_images))[:steps_per_epoch * config.batch_size]
+      chunks = order.reshape(steps_per_epoch // chunk, chunk, config.batch_size)
+      chunk_metrics = []
+      for indices in chunks:
+        state, metrics = trainer.train_chunk(state, train_data, indices, unroll=unroll)
+        chunk_metrics.append(metrics)
+      step_metrics = {k: np.concatenate([np.asarray(m[k]) for m in chunk_metrics]) for k in chunk_metrics[0]}
+      _check_finite(step_metrics['loss'], progress['epoch'] * steps_per_epoch)
+      seconds = time.perf_counter() - start
+      val = summarize(trainer.evaluate(state, val_images, val_labels), 'val')
+      record = {'epoch': epoch, **{f'train_{k}': float(np.mean(v)) for k, v in step_metrics.items()},
+                **val, 'epoch_seconds': seconds}
+      progress['history'].append(record)
+      progress['epoch'] = epoch
+      progress['train_seconds'] += seconds
+      improved = val['val_loss'] < progress['best_val_loss']
+      if improved:
+        progress['best_val_loss'], progress['best_epoch'] = val['val_loss'], epoch
+      with open(os.path.join(workdir, 'metrics.jsonl'), 'a') as f:
+        f.write(json.dumps(record) + '\n')
+      _log(_epoch_line(record, config.epochs, improved))
+      if improved:
+        ckpt.save('best', epoch, state, progress)
+      ckpt.save('latest', epoch, state, progress)
+
+    best_state, _ = ckpt.restore('best', state)
+  test_outputs = trainer.evaluate(best_state, *jax.device_put(splits.test))
+  results = {**summarize(test_outputs, 'test'),
+             **{k: v for k, v in progress['history'][progress['best_epoch'] - 1].items() if k.startswith('val_')},
+             'epochs': progress['epoch'], 'best_epoch': progress['best_epoch'],
+             'train_seconds': progress['train_seconds'], 'num_params': num_params,
+             'device': jax.devices()[0].device_kind, 'config': dataclasses.asdict(config)}
+  write_json(os.path.join(workdir, 'results.json'), results)
+  plots.learning_curves(os.path.join(workdir, 'plots', 'learning_curves.png'), progress['history'])
+  if 'cse_minutes' in test_outputs:
+    plots.error_histogram(os.path.join(workdir, 'plots', 'cse_histogram.png'), test_outputs['cse_minutes'])
+  _log('test: ' + '  '.join(f'{k[5:]} {v:.4g}' for k, v in results.items() if k.startswith('test_')))
+  return results
+
+
+def _stopped_early(config: Config, progress: dict) -> bool:
+  return bool(config.patience) and progress['epoch'] - progress['best_epoch'] >= config.patience
+
+
+def _check_finite(losses: np.ndarray, first_step: int) -> None:
+  bad = np.flatnonzero(~np.isfinite(losses))
+  if bad.size:
+    raise TrainingDiverged(f'loss became {losses[bad[0]]} at step {first_step + bad[0] + 1}; the last '
+                           'checkpoint keeps the last finite state: lower --learning_rate and rerun')
+
+
+def _epoch_line(record: dict, epochs: int, improved: bool) -> str:
+  shown = [k for k in record if k.startswith(('train_', 'val_')) and not k.endswith(('median_minutes', 'p90_minutes'))]
+  return (f'epoch {record["epoch"]}/{epochs}  ' + '  '.join(f'{k} {record[k]:.4g}' for k in shown)
+          + f'  ({record["epoch_seconds"]:.1f} s){"  *" if improved else ""}')

@@ -25,6 +25,8 @@ flags.DEFINE_integer('val_size', 0, "Validation examples carved from train (0: t
                      lower_bound=0)
 flags.DEFINE_integer('steps_per_call', 0, 'Training steps per jitted call (0: a whole epoch, or one step for '
                      'convnets on CPU).', lower_bound=0)
+flags.DEFINE_integer('seeds', 1, 'Train this many seeds (from --seed on), each in workdir/seed_<seed>, and report '
+                     'the mean and standard deviation of every metric.', lower_bound=1)
 flags.DEFINE_enum('dtype', 'float32', ['float32', 'bfloat16'], 'Compute dtype; parameters stay float32.')
 flags.mark_flag_as_required('workdir')
 
@@ -41,6 +43,8 @@ def make_config(**fields) -> train.Config:
 def train_and_evaluate(config: train.Config) -> dict:
   """Runs the experiment; the mistakes a user can make end in one line and exit status 2."""
   try:
-    return train.train_and_evaluate(config, FLAGS.workdir)
+    if FLAGS.seeds > 1:
+      return train.train_and_evaluate_seeds(config, FLAGS.workdir, FLAGS.seeds, FLAGS.flags_into_string())
+    return train.train_and_evaluate(config, FLAGS.workdir, FLAGS.flags_into_string())
   except (datasets.DataError, train.ConfigError, train.TrainingDiverged, OSError) as error:
     cli.fail(str(error).splitlines()[0] if str(error) else type(error).__name__)

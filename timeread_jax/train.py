@@ -191,12 +191,41 @@ class Trainer:
     return {name: np.concatenate([np.asarray(b[name]) for b in batches])[:num] for name in batches[0]}
 
 
-def summarize(per_example: dict[str, np.ndarray], prefix: str) -> dict[str, float]:
+class ProgressBar:
+  """An in-place `done/total` line on a terminal for epochs longer than a few seconds; silent elsewhere.
+
+  It redraws at most twice a second, waiting on the newest chunk's metrics so that it shows computed steps,
+  not merely dispatched ones.
+  """
+
+  def __init__(self, label: str, total: int):
+    self.label, self.total, self.done = label, total, 0
+    self.start = self.drawn = time.perf_counter()
+    self.enabled = sys.stderr.isatty()
+
+  def update(self, metrics) -> None:
+    self.done += 1
+    now = time.perf_counter()
+    if not self.enabled or now - self.drawn < 0.5:
+      return
+    jax.block_until_ready(metrics)
+    self.drawn = now
+    if now - self.start > 3:
+      rate = self.done / (now - self.start)
+      print(f'\r{self.label}: {self.done}/{self.total} calls, {(self.total - self.done) / rate:.0f} s left ',
+            end='', file=sys.stderr, flush=True)
+
+  def close(self) -> None:
+    if self.enabled and self.drawn - self.start > 3:
+      print('\r\033[K', end='', file=sys.stderr, flush=True)
+
+
+def summarize(per_example: dict[str, np.ndarray], prefix: str = '') -> dict[str, float]:
   """Means of every per-example metric, plus the median and 90th percentile of the common-sense error."""
-  summary = {f'{prefix}_{name}': float(np.mean(values)) for name, values in per_example.items() if name != 'outputs'}
+  summary = {f'{prefix}{name}': float(np.mean(values)) for name, values in per_example.items() if name != 'outputs'}
   if 'cse_minutes' in per_example:
-    summary[f'{prefix}_cse_median_minutes'] = float(np.median(per_example['cse_minutes']))
-    summary[f'{prefix}_cse_p90_minutes'] = float(np.percentile(per_example['cse_minutes'], 90))
+    summary[f'{prefix}cse_median_minutes'] = float(np.median(per_example['cse_minutes']))
+    summary[f'{prefix}cse_p90_minutes'] = float(np.percentile(per_example['cse_minutes'], 90))
   return summary
 
 
@@ -212,7 +241,7 @@ def steps_per_call(config: Config, steps_per_epoch: int, model) -> int:
 def check_workdir(config: Config, workdir: str) -> None:
   """Writes config.json, or refuses when the workdir already holds a run with other settings."""
   path = os.path.join(workdir, 'config.json')
-  wanted = dataclasses.asdict(config)
+  wanted = json.loads(json.dumps(dataclasses.asdict(config)))  # as it reads back: tuples become lists
   if os.path.exists(path):
     with open(path) as f:
       stored = json.load(f)
@@ -232,15 +261,28 @@ def write_json(path: str, value) -> None:
   os.replace(tmp, path)
 
 
+def write_npy(path: str, array: np.ndarray) -> None:
+  """Writes atomically, like write_json."""
+  tmp = f'{path}.tmp.npy'
+  np.save(tmp, array)
+  os.replace(tmp, path)
+
+
 def _log(message: str) -> None:
   print(message, flush=True)
 
 
-def train_and_evaluate(config: Config, workdir: str) -> dict:
-  """Trains (resuming from the workdir's latest checkpoint), evaluates the best epoch on test, writes results."""
+def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> dict:
+  """Trains (resuming from the workdir's latest checkpoint), evaluates the best epoch on test, writes results.
+
+  `flags_text`, the command line's flags, is kept in workdir/flags.txt beside config.json.
+  """
   workdir = os.path.abspath(workdir)
   os.makedirs(workdir, exist_ok=True)
   check_workdir(config, workdir)
+  if flags_text:
+    with open(os.path.join(workdir, 'flags.txt'), 'w') as f:
+      f.write(flags_text)
   splits = load_data(config)
   train_images, train_labels = splits.train
   trainer = Trainer(config, model_input(train_images[:1]).shape[1:])
@@ -271,13 +313,16 @@ def train_and_evaluate(config: Config, workdir: str) -> dict:
       order = jax.random.permutation(epoch_rng, len(train_images))[:steps_per_epoch * config.batch_size]
       chunks = order.reshape(steps_per_epoch // chunk, chunk, config.batch_size)
       chunk_metrics = []
+      progress_bar = ProgressBar(f'epoch {epoch}', len(chunks))
       for indices in chunks:
         state, metrics = trainer.train_chunk(state, train_data, indices, unroll=unroll)
         chunk_metrics.append(metrics)
+        progress_bar.update(metrics)
+      progress_bar.close()
       step_metrics = {k: np.concatenate([np.asarray(m[k]) for m in chunk_metrics]) for k in chunk_metrics[0]}
       _check_finite(step_metrics['loss'], progress['epoch'] * steps_per_epoch)
       seconds = time.perf_counter() - start
-      val = summarize(trainer.evaluate(state, val_images, val_labels), 'val')
+      val = summarize(trainer.evaluate(state, val_images, val_labels), 'val_')
       record = {'epoch': epoch, **{f'train_{k}': float(np.mean(v)) for k, v in step_metrics.items()},
                 **val, 'epoch_seconds': seconds}
       progress['history'].append(record)
@@ -295,7 +340,7 @@ def train_and_evaluate(config: Config, workdir: str) -> dict:
 
     best_state, _ = ckpt.restore('best', state)
   test_outputs = trainer.evaluate(best_state, *jax.device_put(splits.test))
-  results = {**summarize(test_outputs, 'test'),
+  results = {**summarize(test_outputs, 'test_'),
              **{k: v for k, v in progress['history'][progress['best_epoch'] - 1].items() if k.startswith('val_')},
              'epochs': progress['epoch'], 'best_epoch': progress['best_epoch'],
              'train_seconds': progress['train_seconds'], 'num_params': num_params,
@@ -306,6 +351,47 @@ def train_and_evaluate(config: Config, workdir: str) -> dict:
     plots.error_histogram(os.path.join(workdir, 'plots', 'cse_histogram.png'), test_outputs['cse_minutes'])
   _log('test: ' + '  '.join(f'{k[5:]} {v:.4g}' for k, v in results.items() if k.startswith('test_')))
   return results
+
+
+def train_and_evaluate_seeds(config: Config, workdir: str, num_seeds: int, flags_text: str = '') -> dict:
+  """`num_seeds` runs from config.seed on, each in workdir/seed_<seed>; results.json gets each metric's mean and
+  standard deviation, so that a difference between variants can be told from seed noise."""
+  seeds = range(config.seed, config.seed + num_seeds)
+  runs = [train_and_evaluate(dataclasses.replace(config, seed=seed), os.path.join(workdir, f'seed_{seed}'), flags_text)
+          for seed in seeds]
+  summary = {'seeds': list(seeds), 'device': runs[0]['device'], 'config': runs[0]['config']}
+  for key, value in runs[0].items():
+    if isinstance(value, (int, float)):
+      values = [run[key] for run in runs]
+      summary[key], summary[f'{key}_std'] = float(np.mean(values)), float(np.std(values))
+  write_json(os.path.join(os.path.abspath(workdir), 'results.json'), summary)
+  _log(f'{num_seeds} seeds: ' + '  '.join(f'{k[5:]} {summary[k]:.4g} ± {summary[k + "_std"]:.2g}'
+                                         for k in summary if k.startswith('test_') and not k.endswith('_std')))
+  return summary
+
+
+def restore_best(workdir: str) -> tuple[Trainer, TrainState]:
+  """The trainer and best-epoch state of a finished or running clock workdir, for evaluation elsewhere."""
+  workdir = os.path.abspath(workdir)
+  path = os.path.join(workdir, 'config.json')
+  if not os.path.isfile(path):
+    raise ConfigError(f'{workdir} holds no run (no config.json): point --workdir at a training workdir')
+  with open(path) as f:
+    config = Config(**json.load(f))
+  if config.data != 'clocks':
+    raise ConfigError(f'{workdir} holds a {config.data} run, not a clock reader')
+  trainer = Trainer(config, (config.image_size, config.image_size, 1))
+  with checkpoints.Checkpoints(workdir) as ckpt:
+    restored = ckpt.restore('best', trainer.init_state())
+  if restored is None:
+    raise ConfigError(f'{workdir} has no best checkpoint yet: train at least one epoch first')
+  return trainer, restored[0]
+
+
+def decode_times(trainer: Trainer, outputs: np.ndarray) -> np.ndarray:
+  """Raw clock-head outputs -> int (N, 2) (hour, minute), rounded to the nearest minute of the dial."""
+  minutes = np.round(np.asarray(trainer.representation.decode(jnp.asarray(outputs)))).astype(np.int64) % 720
+  return np.stack([minutes // 60, minutes % 60], -1)
 
 
 def _stopped_early(config: Config, progress: dict) -> bool:

@@ -253,12 +253,16 @@ def check_workdir(config: Config, workdir: str) -> None:
   write_json(path, wanted)
 
 
-def write_json(path: str, value) -> None:
+def write_text(path: str, text: str) -> None:
   """Writes atomically: a reader sees the old file or the new one, never half of one."""
   tmp = f'{path}.tmp'
   with open(tmp, 'w') as f:
-    json.dump(value, f, indent=2)
+    f.write(text)
   os.replace(tmp, path)
+
+
+def write_json(path: str, value) -> None:
+  write_text(path, json.dumps(value, indent=2))
 
 
 def write_npy(path: str, array: np.ndarray) -> None:
@@ -281,8 +285,7 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
   os.makedirs(workdir, exist_ok=True)
   check_workdir(config, workdir)
   if flags_text:
-    with open(os.path.join(workdir, 'flags.txt'), 'w') as f:
-      f.write(flags_text)
+    write_text(os.path.join(workdir, 'flags.txt'), flags_text)
   splits = load_data(config)
   train_images, train_labels = splits.train
   trainer = Trainer(config, model_input(train_images[:1]).shape[1:])
@@ -331,12 +334,12 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
       improved = val['val_loss'] < progress['best_val_loss']
       if improved:
         progress['best_val_loss'], progress['best_epoch'] = val['val_loss'], epoch
-      with open(os.path.join(workdir, 'metrics.jsonl'), 'a') as f:
-        f.write(json.dumps(record) + '\n')
       _log(_epoch_line(record, config.epochs, improved))
       if improved:
         ckpt.save('best', epoch, state, progress)
       ckpt.save('latest', epoch, state, progress)
+      # Rewritten whole from the history the checkpoint holds, so a resumed run never repeats or loses a line.
+      write_text(os.path.join(workdir, 'metrics.jsonl'), ''.join(json.dumps(r) + '\n' for r in progress['history']))
 
     best_state, _ = ckpt.restore('best', state)
   test_outputs = trainer.evaluate(best_state, *jax.device_put(splits.test))

@@ -1,0 +1,86 @@
+"""The clock experiments as a user runs them: every module and flagfile, evaluation, and one-line errors."""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from timeread_jax import clocks
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope='module')
+def clock_dir(tmp_path_factory):
+  path = tmp_path_factory.mktemp('clocks')
+  clocks.save_leiden(str(path), *clocks.make_clocks(120, seed=5))
+  return str(path)
+
+
+def _run(module, *args, env=None):
+  return subprocess.run([sys.executable, '-m', f'experiments.{module}', *args], cwd=ROOT, capture_output=True,
+                        text=True, timeout=300, env={**os.environ, **(env or {})})
+
+
+def _smoke_flags(workdir, clock_dir):
+  return [f'--workdir={workdir}', f'--clock_data_dir={clock_dir}', '--image_size=75', '--epochs=1',
+          '--batch_size=16', '--trunk=report_clock_cnn']
+
+
+FLAGFILES = sorted(glob.glob(os.path.join(ROOT, 'experiments/flags/clock_*/*.flags')))
+
+
+@pytest.mark.parametrize('module', ['clock_twohead', 'clock_classify', 'clock_regress', 'clock_periodic'])
+def test_every_clock_experiment_runs_an_epoch(module, clock_dir, tmp_path):
+  result = _run(module, f'--flagfile=experiments/flags/{module}/base.flags', *_smoke_flags(tmp_path, clock_dir))
+  assert result.returncode == 0, result.stderr[-2000:]
+  results = json.loads((tmp_path / 'results.json').read_text())
+  assert results['config']['experiment'] == module
+  assert 0 <= results['test_cse_minutes'] <= 360
+  assert 'epoch 1/1' in result.stdout
+
+
+def test_every_clock_flagfile_parses_to_its_own_workdir():
+  """Variants are read in-process: all clock experiment modules' flags can live in one FlagValues."""
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  from experiments import clock_classify, clock_periodic, clock_regress, clock_twohead  # pylint: disable=unused-import,g-import-not-at-top
+  workdirs = set()
+  for flagfile in FLAGFILES:
+    flags.FLAGS.unparse_flags()
+    flags.FLAGS(['test', f'--flagfile={flagfile}'])
+    workdirs.add(flags.FLAGS.workdir)
+  flags.FLAGS.unparse_flags()
+  assert len(workdirs) == len(FLAGFILES)
+
+
+def test_evaluate_scores_a_workdir_and_writes_readings(clock_dir, tmp_path):
+  workdir = tmp_path / 'run'
+  assert _run('clock_periodic', *_smoke_flags(workdir, clock_dir)).returncode == 0
+  predictions = tmp_path / 'readings.npy'
+  result = _run('evaluate', f'--workdir={workdir}', f'--clock_data_dir={clock_dir}',
+                f'--predictions_out={predictions}')
+  assert result.returncode == 0, result.stderr
+  metrics = json.loads(result.stdout.strip().splitlines()[-1])
+  assert metrics['num_examples'] == 120 and 0 <= metrics['cse_minutes'] <= 360
+  readings = np.load(predictions)
+  assert readings.shape == (120, 2) and np.issubdtype(readings.dtype, np.integer)
+
+
+@pytest.mark.parametrize('module, args, message', [
+    ('clock_twohead', ['--image_size=100'], 'image_size'),
+    ('clock_twohead', ['--epochs=-1'], 'epochs'),
+    ('clock_twohead', ['--batch_size=0'], 'batch_size'),
+    ('clock_twohead', ['--no_such_flag'], 'no_such_flag'),
+    ('clock_twohead', ['--flagfile=/nonexistent.flags'], 'nonexistent.flags'),
+    ('clock_classify', ['--num_classes=7'], 'divisor of 720'),
+    ('clock_twohead', ['--clock_data_dir=/nonexistent'], '/nonexistent'),
+    ('clock_twohead', ['--fresh_data', '--clock_data_dir=/tmp'], 'fresh_data'),
+    ('evaluate', ['--clock_data_dir=/tmp'], 'no config.json'),
+])
+def test_mistakes_end_in_one_line_and_exit_status_2(module, args, message, tmp_path):
+  result = _run(module, f'--workdir={tmp_path / "w"}', *args)
+  assert result.returncode == 2, result.stderr[-2000:]
+  assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr

@@ -2,9 +2,12 @@
 
 Flags are read here and only here: they become a `train.Config`, and the library never sees absl.
 """
+import sys
+
 from absl import flags
 
 from experiments import cli
+from timeread_jax import checkpoints
 from timeread_jax import datasets
 from timeread_jax import train
 
@@ -46,5 +49,9 @@ def train_and_evaluate(config: train.Config) -> dict:
     if FLAGS.seeds > 1:
       return train.train_and_evaluate_seeds(config, FLAGS.workdir, FLAGS.seeds, FLAGS.flags_into_string())
     return train.train_and_evaluate(config, FLAGS.workdir, FLAGS.flags_into_string())
-  except (datasets.DataError, train.ConfigError, train.TrainingDiverged, OSError) as error:
+  except train.Preempted as preempted:
+    print(f'stopped: {preempted}', file=sys.stderr)
+    sys.exit(143)  # 128 + SIGTERM, as if the signal had ended the process
+  except (datasets.DataError, train.ConfigError, checkpoints.CheckpointError, train.TrainingDiverged,
+          OSError) as error:
     cli.fail(str(error).splitlines()[0] if str(error) else type(error).__name__)

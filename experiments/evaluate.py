@@ -9,10 +9,10 @@ import json
 import os
 
 from absl import flags
-import jax
 import numpy as np
 
 from experiments import cli
+from timeread_jax import checkpoints
 from timeread_jax import clocks
 from timeread_jax import datasets
 from timeread_jax import train
@@ -30,13 +30,13 @@ def main(argv):
     trainer, state = train.restore_best(_WORKDIR.value)
     images, labels = clocks.load_leiden(_CLOCK_DATA_DIR.value)
     images = clocks.resize_images(images, trainer.config.image_size)
-    per_example = trainer.evaluate(state, *jax.device_put((images, labels.astype(np.int32))))
+    per_example = trainer.evaluate(state, trainer.put_eval(images, labels.astype(np.int32)))
     print(json.dumps({'workdir': os.path.abspath(_WORKDIR.value), 'num_examples': len(images),
                       **train.summarize(per_example)}))
     if _PREDICTIONS_OUT.value:
       readings = train.decode_times(trainer, per_example['outputs'])
       train.write_npy(_PREDICTIONS_OUT.value, readings)
-  except (datasets.DataError, train.ConfigError, OSError) as error:
+  except (datasets.DataError, train.ConfigError, checkpoints.CheckpointError, OSError) as error:
     cli.fail(str(error).splitlines()[0])
 
 

@@ -2,14 +2,21 @@
 import dataclasses
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 
+import jax
 import numpy as np
 import pytest
 
+from timeread_jax import checkpoints
 from timeread_jax import clocks
 from timeread_jax import models
 from timeread_jax import train
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture(scope='module')
 def clock_dir(tmp_path_factory):
@@ -107,7 +114,7 @@ def test_restore_best_reads_what_training_kept(clock_dir, tmp_path):
   results = train.train_and_evaluate(config, str(tmp_path))
   trainer, state = train.restore_best(str(tmp_path))
   splits = train.load_data(config)
-  per_example = trainer.evaluate(state, *splits.test)
+  per_example = trainer.evaluate(state, trainer.put_eval(*splits.test))
   assert train.summarize(per_example, 'test_')['test_loss'] == pytest.approx(results['test_loss'], rel=1e-5)
   readings = train.decode_times(trainer, per_example['outputs'])
   assert readings.shape == (len(splits.test[0]), 2) and readings.dtype == np.int64
@@ -121,3 +128,102 @@ def test_steps_per_call_divides_the_epoch(monkeypatch, requested, steps, on_cpu_
   model = models.build('clocknet' if on_cpu_conv else 'mlp', 2)
   config = dataclasses.replace(_config(''), steps_per_call=requested)
   assert train.steps_per_call(config, steps, model) == expected
+
+
+def _trainer_with_data(clock_dir):
+  config = _config(clock_dir)
+  splits = train.load_data(config)
+  trainer = train.Trainer(config, train.model_input(splits.train[0][:1]).shape[1:])
+  num_train = len(splits.train[0])
+  return trainer, trainer.init_state(), trainer.put(splits.train), num_train // config.batch_size, num_train
+
+
+def test_an_epoch_makes_no_host_device_copies_and_compiles_once(clock_dir):
+  trainer, state, data, steps, num_train = _trainer_with_data(clock_dir)
+  for _ in range(2):  # the second epoch must reuse the first one's compilations
+    with jax.transfer_guard('disallow'):
+      order = trainer.epoch_order(state, num_train, steps, 1)
+      for index in range(steps):
+        state, metrics = trainer.train_chunk(state, data, order[index], unroll=True)
+      jax.block_until_ready(metrics)
+  assert trainer.train_chunk._cache_size() == 1  # pylint: disable=protected-access
+  assert trainer.epoch_order._cache_size() == 1  # pylint: disable=protected-access
+  assert int(state.step) == 2 * steps
+
+
+def test_training_state_is_donated(clock_dir):
+  trainer, state, data, steps, num_train = _trainer_with_data(clock_dir)
+  order = trainer.epoch_order(state, num_train, steps, 1)
+  old_params = state.params
+  trainer.train_chunk(state, data, order[0], unroll=True)
+  assert all(leaf.is_deleted() for leaf in jax.tree.leaves(old_params))
+
+
+def test_a_corrupt_checkpoint_is_refused_in_one_line(clock_dir, tmp_path):
+  train.train_and_evaluate(_config(clock_dir, epochs=1), str(tmp_path))
+  step_dir = next((tmp_path / 'checkpoints' / 'latest').iterdir())
+  for path in (step_dir / 'state').rglob('*'):
+    if path.is_file() and path.stat().st_size > 1000:
+      path.write_bytes(b'garbage')
+  with pytest.raises(checkpoints.CheckpointError, match='cannot restore'):
+    train.train_and_evaluate(_config(clock_dir, epochs=2), str(tmp_path))
+
+
+_RUN_ON_DEVICES = '''
+import json, sys
+from timeread_jax import train
+config = train.Config(**json.loads(sys.argv[1]))
+train.train_and_evaluate(config, sys.argv[2])
+'''
+
+
+def test_eight_devices_train_like_one(clock_dir, tmp_path):
+  # An MLP: with batch norm, the all-reduced batch statistics round differently from one device's sums, and
+  # training amplifies that to ~1e-4 within a few steps; without it the curves agree to float rounding.
+  config = dataclasses.asdict(_config(clock_dir, epochs=2, model='mlp', model_options={'hidden': (64, 32)}))
+  histories = []
+  for devices in (1, 8):
+    workdir = tmp_path / f'{devices}'
+    env = {**os.environ, 'XLA_FLAGS': f'--xla_force_host_platform_device_count={devices}'}
+    result = subprocess.run([sys.executable, '-c', _RUN_ON_DEVICES, json.dumps(config), str(workdir)], env=env,
+                            capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f'{devices} x cpu' in result.stdout
+    histories.append(_history(str(workdir)))
+  for one, eight in zip(*histories):
+    for key in ('train_loss', 'val_loss', 'val_cse_minutes'):
+      assert eight[key] == pytest.approx(one[key], rel=1e-5), key
+
+
+def test_a_batch_that_does_not_split_over_the_devices_is_refused(clock_dir, tmp_path):
+  config = dataclasses.asdict(_config(clock_dir, epochs=1, batch_size=12))
+  env = {**os.environ, 'XLA_FLAGS': '--xla_force_host_platform_device_count=8'}
+  result = subprocess.run([sys.executable, '-c', _RUN_ON_DEVICES, json.dumps(config), str(tmp_path)], env=env,
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+  assert 'batch size 12 does not divide by the 8 devices' in result.stderr
+
+
+def _start_and_stop_mid_run(config, workdir, sig):
+  """Starts a run in a subprocess, sends `sig` once its first epoch is written, and waits for it to end."""
+  process = subprocess.Popen([sys.executable, '-c', _RUN_ON_DEVICES, json.dumps(config), str(workdir)], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  deadline = time.time() + 300
+  while not os.path.exists(workdir / 'metrics.jsonl') and process.poll() is None and time.time() < deadline:
+    time.sleep(0.05)
+  process.send_signal(sig)
+  _, stderr = process.communicate(timeout=300)
+  return process.returncode, stderr
+
+
+@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGKILL], ids=['sigterm', 'sigkill'])
+def test_a_killed_run_resumes_to_the_same_result(clock_dir, tmp_path, sig):
+  config = _config(clock_dir, epochs=3, batch_size=2)  # 57 steps an epoch: the signal lands mid-epoch
+  expected = train.train_and_evaluate(config, str(tmp_path / 'straight'))
+  workdir = tmp_path / 'killed'
+  returncode, stderr = _start_and_stop_mid_run(dataclasses.asdict(config), workdir, sig)
+  assert returncode != 0
+  if sig == signal.SIGTERM:
+    assert 'stopped by SIGTERM at step' in stderr  # saved where it stood, not at the last epoch's end
+  resumed = train.train_and_evaluate(config, str(workdir))
+  assert _history(str(workdir)) == _history(str(tmp_path / 'straight'))
+  assert resumed['test_loss'] == expected['test_loss'] and resumed['epochs'] == 3

@@ -9,6 +9,10 @@ import os
 import orbax.checkpoint as ocp
 
 
+class CheckpointError(ValueError):
+  """A checkpoint that cannot be restored into this run's state."""
+
+
 class Checkpoints:
   """The two checkpoint managers of one workdir. Use as a context manager: exit waits for async saves."""
 
@@ -18,18 +22,22 @@ class Checkpoints:
     self._managers = {kind: ocp.CheckpointManager(os.path.join(directory, kind), options=options)
                       for kind in ('latest', 'best')}
 
-  def save(self, kind: str, epoch: int, state, progress: dict) -> None:
-    self._managers[kind].save(epoch, args=ocp.args.Composite(
+  def save(self, kind: str, step: int, state, progress: dict) -> None:
+    self._managers[kind].save(step, args=ocp.args.Composite(
         state=ocp.args.StandardSave(state), progress=ocp.args.JsonSave(progress)))
 
   def restore(self, kind: str, abstract_state):
     """(state, progress) of the newest `kind` checkpoint, or None where there is none yet."""
     manager = self._managers[kind]
-    epoch = manager.latest_step()
-    if epoch is None:
+    step = manager.latest_step()
+    if step is None:
       return None
-    restored = manager.restore(epoch, args=ocp.args.Composite(
-        state=ocp.args.StandardRestore(abstract_state), progress=ocp.args.JsonRestore()))
+    try:
+      restored = manager.restore(step, args=ocp.args.Composite(
+          state=ocp.args.StandardRestore(abstract_state), progress=ocp.args.JsonRestore()))
+    except Exception as error:  # pylint: disable=broad-except  # Orbax raises many types for a bad checkpoint
+      raise CheckpointError(f'cannot restore {manager.directory / str(step)} ({type(error).__name__}): corrupt or '
+                            'from another model; move it away to start over') from error
     return restored.state, restored.progress
 
   def close(self) -> None:

@@ -7,12 +7,16 @@ import dataclasses
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 
 import flax.struct
 import jax
 import jax.numpy as jnp
+from jax.sharding import NamedSharding
+from jax.sharding import PartitionSpec as P
 import numpy as np
 import optax
 
@@ -120,11 +124,36 @@ class Trainer:
                               **config.model_options)
     self.optimizer = make_optimizer(config)
     self.input_shape = input_shape
-    self.train_chunk = jax.jit(self._train_chunk, donate_argnums=0, static_argnames='unroll')
-    self.eval_batch = jax.jit(self._eval_batch)
+    # Data parallelism: every device holds the data and the state; each step's batch is split along `data`.
+    self.mesh = jax.make_mesh((jax.device_count(),), ('data',), axis_types=(jax.sharding.AxisType.Auto,))
+    self.replicated = NamedSharding(self.mesh, P())
+    if config.batch_size % jax.device_count():
+      raise ConfigError(f'batch size {config.batch_size} does not divide by the {jax.device_count()} devices')
+    self.train_chunk = jax.jit(self._train_chunk, donate_argnums=0, static_argnames='unroll',
+                               out_shardings=self.replicated)
+    self.eval_batch = jax.jit(self._eval_batch, out_shardings=self.replicated)
+    self.epoch_order = jax.jit(self._epoch_order, static_argnums=(1, 2, 3),
+                               out_shardings=NamedSharding(self.mesh, P(None, 'data')))
 
   def init_state(self) -> TrainState:
-    return jax.jit(self._init_state)()
+    return jax.jit(self._init_state, out_shardings=self.replicated)()
+
+  def put(self, tree):
+    """Host arrays onto every device; each process supplies its own devices' copies (works across hosts)."""
+    return jax.tree.map(
+        lambda x: jax.make_array_from_callback(x.shape, self.replicated, lambda index: x[index]), tree)
+
+  def _epoch_order(self, state, num_examples, num_chunks, chunk):
+    """The current epoch's shuffled example indices: for each call, (steps per call, batch).
+
+    Drawn on the device from the run's key and the epoch number (from the step count, also mid-epoch), so the
+    host sends nothing and a resumed epoch repeats its order.
+    """
+    epoch = state.step // (num_chunks * chunk)
+    shuffle_key = jax.random.split(state.rng)[0]  # a key of its own, apart from the per-step keys
+    order = jax.random.permutation(jax.random.fold_in(shuffle_key, epoch), num_examples)
+    order = order[:num_chunks * chunk * self.config.batch_size].reshape(num_chunks, chunk, self.config.batch_size)
+    return list(order)  # one array per call: indexing on the host would send the index to the device
 
   def _init_state(self) -> TrainState:
     init_rng, dropout_rng, rng = jax.random.split(jax.random.PRNGKey(self.config.seed), 3)
@@ -180,12 +209,15 @@ class Trainer:
     return {'loss': self.representation.loss(outputs, labels), **self.representation.metrics(outputs, labels),
             'outputs': outputs}
 
-  def evaluate(self, state, images, labels) -> dict[str, np.ndarray]:
-    """Per-example losses, metrics and raw outputs over a whole split, in fixed-size batches (one compile)."""
-    num = len(images)
-    pad = -num % EVAL_BATCH_SIZE
-    images = jnp.concatenate([images, jnp.zeros((pad, *images.shape[1:]), images.dtype)])
-    labels = jnp.concatenate([labels, jnp.zeros((pad, *labels.shape[1:]), labels.dtype)])
+  def put_eval(self, images: np.ndarray, labels: np.ndarray):
+    """A split on the devices, padded to whole evaluation batches, with its true length."""
+    pad = -len(images) % EVAL_BATCH_SIZE
+    padded = [np.concatenate([a, np.zeros((pad, *a.shape[1:]), a.dtype)]) for a in (images, labels)]
+    return self.put(padded), len(images)
+
+  def evaluate(self, state, split) -> dict[str, np.ndarray]:
+    """Per-example losses, metrics and raw outputs over a split from `put_eval`, in fixed-size batches."""
+    (images, labels), num = split
     batches = [self.eval_batch(state, images[i:i + EVAL_BATCH_SIZE], labels[i:i + EVAL_BATCH_SIZE])
                for i in range(0, len(images), EVAL_BATCH_SIZE)]
     return {name: np.concatenate([np.asarray(b[name]) for b in batches])[:num] for name in batches[0]}
@@ -240,6 +272,7 @@ def steps_per_call(config: Config, steps_per_epoch: int, model) -> int:
 
 def check_workdir(config: Config, workdir: str) -> None:
   """Writes config.json, or refuses when the workdir already holds a run with other settings."""
+  os.makedirs(workdir, exist_ok=True)
   path = os.path.join(workdir, 'config.json')
   wanted = json.loads(json.dumps(dataclasses.asdict(config)))  # as it reads back: tuples become lists
   if os.path.exists(path):
@@ -250,7 +283,8 @@ def check_workdir(config: Config, workdir: str) -> None:
     if differing:
       raise ConfigError(f'{workdir} holds a run with other settings ({", ".join(differing)} differ); '
                             'use a new --workdir or the same flags')
-  write_json(path, wanted)
+  if is_main_process():
+    write_json(path, wanted)
 
 
 def write_text(path: str, text: str) -> None:
@@ -273,85 +307,91 @@ def write_npy(path: str, array: np.ndarray) -> None:
 
 
 def _log(message: str) -> None:
-  print(message, flush=True)
+  if is_main_process():
+    print(message, flush=True)
 
 
 def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> dict:
   """Trains (resuming from the workdir's latest checkpoint), evaluates the best epoch on test, writes results.
 
-  `flags_text`, the command line's flags, is kept in workdir/flags.txt beside config.json.
+  `flags_text`, the command line's flags, is kept in workdir/flags.txt beside config.json. SIGTERM saves the
+  state mid-epoch and raises `Preempted`; the same call then resumes from that very step.
   """
   workdir = os.path.abspath(workdir)
-  os.makedirs(workdir, exist_ok=True)
   check_workdir(config, workdir)
-  if flags_text:
+  if is_main_process():
     write_text(os.path.join(workdir, 'flags.txt'), flags_text)
+    write_json(os.path.join(workdir, 'versions.json'), package_versions())
   splits = load_data(config)
-  train_images, train_labels = splits.train
-  trainer = Trainer(config, model_input(train_images[:1]).shape[1:])
-  steps_per_epoch = len(train_images) // config.batch_size
+  trainer = Trainer(config, model_input(splits.train[0][:1]).shape[1:])
+  num_train = len(splits.train[0])
+  steps_per_epoch = num_train // config.batch_size
   if steps_per_epoch == 0:
-    raise ConfigError(f'batch size {config.batch_size} is larger than the {len(train_images)} training examples')
+    raise ConfigError(f'batch size {config.batch_size} is larger than the {num_train} training examples')
   chunk = steps_per_call(config, steps_per_epoch, trainer.model)
-  unroll = chunk <= MAX_UNROLLED_STEPS
-  train_data = jax.device_put(splits.train) if not config.fresh_data else None
-  val_images, val_labels = jax.device_put(splits.val)
+  num_chunks = steps_per_epoch // chunk
+  train_data = None if config.fresh_data else trainer.put(splits.train)
+  val_split = trainer.put_eval(*splits.val)
 
   state = trainer.init_state()
-  progress = {'epoch': 0, 'history': [], 'best_val_loss': math.inf, 'best_epoch': 0, 'train_seconds': 0.0}
   num_params = sum(x.size for x in jax.tree.leaves(state.params))
-  with checkpoints.Checkpoints(workdir) as ckpt:
+  progress = {'epoch': 0, 'chunks_done': 0, 'epoch_metrics': {}, 'epoch_seconds': 0.0, 'history': [],
+              'best_val_loss': math.inf, 'best_epoch': 0, 'train_seconds': 0.0}
+  with checkpoints.Checkpoints(workdir) as ckpt, _SigtermFlag() as preempted:
     restored = ckpt.restore('latest', state)
     if restored:
       state, progress = restored
-      _log(f'resumed from {workdir} after epoch {progress["epoch"]}')
-    _log(f'{config.experiment}: {num_params:,} parameters, {len(train_images)} train / {len(val_images)} val / '
+      _log(f'resumed from {workdir} at epoch {progress["epoch"]} + {progress["chunks_done"]} of {num_chunks} calls')
+    _log(f'{config.experiment}: {num_params:,} parameters, {num_train} train / {val_split[1]} val / '
          f'{len(splits.test[0])} test examples, {steps_per_epoch} steps of {config.batch_size} per epoch '
-         f'({chunk} per call) on {jax.devices()[0].device_kind}')
+         f'({chunk} per call) on {jax.device_count()} x {jax.devices()[0].device_kind}')
 
     while progress['epoch'] < config.epochs and not _stopped_early(config, progress):
       epoch = progress['epoch'] + 1
-      start = time.perf_counter()
-      epoch_rng = jax.random.fold_in(state.rng, 1_000_000 + epoch)
-      order = jax.random.permutation(epoch_rng, len(train_images))[:steps_per_epoch * config.batch_size]
-      chunks = order.reshape(steps_per_epoch // chunk, chunk, config.batch_size)
+      start = time.perf_counter() - progress['epoch_seconds']
+      order = trainer.epoch_order(state, num_train, num_chunks, chunk)
       chunk_metrics = []
-      progress_bar = ProgressBar(f'epoch {epoch}', len(chunks))
-      for indices in chunks:
-        state, metrics = trainer.train_chunk(state, train_data, indices, unroll=unroll)
+      progress_bar = ProgressBar(f'epoch {epoch}', num_chunks)
+      for index in range(progress['chunks_done'], num_chunks):
+        state, metrics = trainer.train_chunk(state, train_data, order[index], unroll=chunk <= MAX_UNROLLED_STEPS)
         chunk_metrics.append(metrics)
         progress_bar.update(metrics)
+        if preempted.is_set():
+          progress.update(chunks_done=index + 1, epoch_metrics=_join_metrics(progress, chunk_metrics),
+                          epoch_seconds=time.perf_counter() - start)
+          ckpt.save('latest', int(state.step), state, progress)
+          raise Preempted(f'stopped by SIGTERM at step {int(state.step)}, saved; rerun the same command to resume')
       progress_bar.close()
-      step_metrics = {k: np.concatenate([np.asarray(m[k]) for m in chunk_metrics]) for k in chunk_metrics[0]}
-      _check_finite(step_metrics['loss'], progress['epoch'] * steps_per_epoch)
+      step_metrics = _join_metrics(progress, chunk_metrics)
+      _check_finite(np.asarray(step_metrics['loss']), progress['epoch'] * steps_per_epoch)
       seconds = time.perf_counter() - start
-      val = summarize(trainer.evaluate(state, val_images, val_labels), 'val_')
+      val = summarize(trainer.evaluate(state, val_split), 'val_')
       record = {'epoch': epoch, **{f'train_{k}': float(np.mean(v)) for k, v in step_metrics.items()},
                 **val, 'epoch_seconds': seconds}
-      progress['history'].append(record)
-      progress['epoch'] = epoch
-      progress['train_seconds'] += seconds
       improved = val['val_loss'] < progress['best_val_loss']
+      progress['history'].append(record)
+      progress.update(epoch=epoch, chunks_done=0, epoch_metrics={}, epoch_seconds=0.0,
+                      train_seconds=progress['train_seconds'] + seconds)
       if improved:
-        progress['best_val_loss'], progress['best_epoch'] = val['val_loss'], epoch
+        progress.update(best_val_loss=val['val_loss'], best_epoch=epoch)
+        ckpt.save('best', int(state.step), state, progress)
+      ckpt.save('latest', int(state.step), state, progress)
       _log(_epoch_line(record, config.epochs, improved))
-      if improved:
-        ckpt.save('best', epoch, state, progress)
-      ckpt.save('latest', epoch, state, progress)
-      # Rewritten whole from the history the checkpoint holds, so a resumed run never repeats or loses a line.
-      write_text(os.path.join(workdir, 'metrics.jsonl'), ''.join(json.dumps(r) + '\n' for r in progress['history']))
+      if is_main_process():  # rewritten whole from the checkpointed history: a resume never repeats a line
+        write_text(os.path.join(workdir, 'metrics.jsonl'), ''.join(json.dumps(r) + '\n' for r in progress['history']))
 
     best_state, _ = ckpt.restore('best', state)
-  test_outputs = trainer.evaluate(best_state, *jax.device_put(splits.test))
-  results = {**summarize(test_outputs, 'test_'),
-             **{k: v for k, v in progress['history'][progress['best_epoch'] - 1].items() if k.startswith('val_')},
+  test_outputs = trainer.evaluate(best_state, trainer.put_eval(*splits.test))
+  best_record = progress['history'][progress['best_epoch'] - 1]
+  results = {**summarize(test_outputs, 'test_'), **{k: v for k, v in best_record.items() if k.startswith('val_')},
              'epochs': progress['epoch'], 'best_epoch': progress['best_epoch'],
              'train_seconds': progress['train_seconds'], 'num_params': num_params,
-             'device': jax.devices()[0].device_kind, 'config': dataclasses.asdict(config)}
-  write_json(os.path.join(workdir, 'results.json'), results)
-  plots.learning_curves(os.path.join(workdir, 'plots', 'learning_curves.png'), progress['history'])
-  if 'cse_minutes' in test_outputs:
-    plots.error_histogram(os.path.join(workdir, 'plots', 'cse_histogram.png'), test_outputs['cse_minutes'])
+             'device': f'{jax.device_count()} x {jax.devices()[0].device_kind}', 'config': dataclasses.asdict(config)}
+  if is_main_process():
+    write_json(os.path.join(workdir, 'results.json'), results)
+    plots.learning_curves(os.path.join(workdir, 'plots', 'learning_curves.png'), progress['history'])
+    if 'cse_minutes' in test_outputs:
+      plots.error_histogram(os.path.join(workdir, 'plots', 'cse_histogram.png'), test_outputs['cse_minutes'])
   _log('test: ' + '  '.join(f'{k[5:]} {v:.4g}' for k, v in results.items() if k.startswith('test_')))
   return results
 
@@ -376,6 +416,7 @@ def train_and_evaluate_seeds(config: Config, workdir: str, num_seeds: int, flags
 def restore_best(workdir: str) -> tuple[Trainer, TrainState]:
   """The trainer and best-epoch state of a finished or running clock workdir, for evaluation elsewhere."""
   workdir = os.path.abspath(workdir)
+  os.makedirs(workdir, exist_ok=True)
   path = os.path.join(workdir, 'config.json')
   if not os.path.isfile(path):
     raise ConfigError(f'{workdir} holds no run (no config.json): point --workdir at a training workdir')
@@ -395,6 +436,45 @@ def decode_times(trainer: Trainer, outputs: np.ndarray) -> np.ndarray:
   """Raw clock-head outputs -> int (N, 2) (hour, minute), rounded to the nearest minute of the dial."""
   minutes = np.round(np.asarray(trainer.representation.decode(jnp.asarray(outputs)))).astype(np.int64) % 720
   return np.stack([minutes // 60, minutes % 60], -1)
+
+
+class Preempted(RuntimeError):
+  """SIGTERM arrived; the state was saved at the current step."""
+
+
+class _SigtermFlag:
+  """While active, SIGTERM sets an event (checked between calls) instead of killing the process."""
+
+  def __enter__(self) -> threading.Event:
+    self.event = threading.Event()
+    self.previous = None
+    if threading.current_thread() is threading.main_thread():
+      self.previous = signal.signal(signal.SIGTERM, lambda *_: self.event.set())
+    return self.event
+
+  def __exit__(self, *exc_info):
+    if self.previous is not None:
+      signal.signal(signal.SIGTERM, self.previous)
+
+
+def _join_metrics(progress: dict, chunk_metrics: list) -> dict[str, list[float]]:
+  """Per-step metrics of the epoch so far: those saved before a preemption, then this session's chunks."""
+  joined = {k: list(v) for k, v in progress['epoch_metrics'].items()}
+  for metrics in chunk_metrics:
+    for k, v in metrics.items():
+      joined.setdefault(k, []).extend(np.asarray(v).tolist())
+  return joined
+
+
+def is_main_process() -> bool:
+  """Only process 0 writes logs, plots and results; every process takes part in checkpoints."""
+  return jax.process_index() == 0
+
+
+def package_versions() -> dict[str, str]:
+  import importlib.metadata  # pylint: disable=g-import-not-at-top
+  names = ('jax', 'jaxlib', 'flax', 'optax', 'orbax-checkpoint', 'numpy')
+  return {'python': sys.version.split()[0], **{name: importlib.metadata.version(name) for name in names}}
 
 
 def _stopped_early(config: Config, progress: dict) -> bool:

@@ -4,6 +4,14 @@
 #   ./launch.sh EXPERIMENT [--flag=value ...]   python -m experiments.EXPERIMENT with experiments/flags/EXPERIMENT/base.flags,
 #                                               the flags given here overriding it (a variant: --flagfile=...)
 #   ./launch.sh test [pytest args ...]          the test suite
+#   ./launch.sh setup                           only the set-up: do it once before a multi-host launch
+#
+# Several hosts: every process runs the same command and they join through jax.distributed.
+#   SLURM:   ./launch.sh setup && srun --nodes=2 --ntasks-per-node=1 ./launch.sh clock_twohead --workdir=/shared/run
+#   TPU VM:  gcloud compute tpus tpu-vm ssh NAME --worker=all --command='cd timeread_jax && ./launch.sh setup &&
+#            ./launch.sh clock_twohead --workdir=/shared/run'
+#   by hand: ./launch.sh clock_twohead --coordinator_address=HOST0:1234 --num_processes=2 --process_id=RANK ...
+# The workdir must be one folder that every host sees (Orbax writes each checkpoint from all of them).
 #
 # The virtual environment is .venv (or $TIMEREAD_VENV); it is rebuilt when pyproject.toml changes.
 set -euo pipefail
@@ -11,31 +19,37 @@ cd "$(dirname "$0")"
 venv="${TIMEREAD_VENV:-.venv}"
 python="${PYTHON:-python3}"
 
-setup() {
-  local stamp="$venv/.timeread-installed"
-  local want
-  want="$(sha256sum pyproject.toml | cut -d' ' -f1) $1"
-  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-    echo "setting up $venv (extras: $1)..." >&2
-    "$python" -m venv "$venv"
-    "$venv/bin/python" -m pip install -q --upgrade pip
-    "$venv/bin/python" -m pip install -q -e ".[$1]"
-    echo "$want" > "$stamp"
-  fi
+setup() {  # setup EXTRAS: installs the package with these extras (comma-separated) unless already there
+  local stamp="$venv/.timeread-installed" hash installed
+  hash="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+  installed=""
+  [[ -f "$stamp" && "$(head -n1 "$stamp")" == "$hash" ]] && installed="$(tail -n1 "$stamp")"
+  local extras="$installed" missing=0 extra
+  for extra in ${1//,/ }; do
+    [[ ",$installed," == *",$extra,"* ]] && continue
+    missing=1
+    extras="${extras:+$extras,}$extra"
+  done
+  [[ -x "$venv/bin/python" && -n "$installed" && $missing == 0 ]] && return
+  echo "setting up $venv (extras: $extras)..." >&2
+  "$python" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q -e ".[$extras]"
+  printf '%s\n%s\n' "$hash" "$extras" > "$stamp"
 }
 
 if [[ $# -lt 1 ]]; then
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 command="$1"
 shift
-if [[ "$command" == test ]]; then
-  setup test,tfds
-  exec "$venv/bin/python" -m pytest -q "$@"
-fi
+case "$command" in
+  test) setup test,tfds; exec "$venv/bin/python" -m pytest -q "$@" ;;
+  setup) setup test; exit 0 ;;
+esac
 if [[ ! -f "experiments/$command.py" ]]; then
-  echo "error: no experiment '$command' (experiments: $(ls experiments | sed -n 's/\.py$//p' | grep -v -e common -e clock$ -e __init__ | tr '\n' ' '))" >&2
+  echo "error: no experiment '$command': see experiments/ for the modules" >&2
   exit 2
 fi
 setup test

@@ -9,6 +9,7 @@ from absl import flags
 from experiments import cli
 from timeread_jax import checkpoints
 from timeread_jax import datasets
+from timeread_jax import distributed
 from timeread_jax import train
 
 FLAGS = flags.FLAGS
@@ -31,6 +32,11 @@ flags.DEFINE_integer('steps_per_call', 0, 'Training steps per jitted call (0: a 
 flags.DEFINE_integer('seeds', 1, 'Train this many seeds (from --seed on), each in workdir/seed_<seed>, and report '
                      'the mean and standard deviation of every metric.', lower_bound=1)
 flags.DEFINE_enum('dtype', 'float32', ['float32', 'bfloat16'], 'Compute dtype; parameters stay float32.')
+flags.DEFINE_string('coordinator_address', '', 'host:port of process 0, for a multi-host run started by hand '
+                    '(SLURM and TPU VM slices are detected without it).')
+flags.DEFINE_integer('num_processes', 0, 'With --coordinator_address: how many processes take part.', lower_bound=0)
+flags.DEFINE_integer('process_id', 0, 'With --coordinator_address: this process\'s rank, 0 to num_processes-1.',
+                     lower_bound=0)
 flags.mark_flag_as_required('workdir')
 
 
@@ -45,6 +51,9 @@ def make_config(**fields) -> train.Config:
 
 def train_and_evaluate(config: train.Config) -> dict:
   """Runs the experiment; the mistakes a user can make end in one line and exit status 2."""
+  if FLAGS.coordinator_address and not FLAGS.process_id < FLAGS.num_processes:
+    cli.fail(f'--process_id={FLAGS.process_id} must be below --num_processes={FLAGS.num_processes}')
+  distributed.initialize(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
   try:
     if FLAGS.seeds > 1:
       return train.train_and_evaluate_seeds(config, FLAGS.workdir, FLAGS.seeds, FLAGS.flags_into_string())

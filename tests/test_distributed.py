@@ -48,7 +48,7 @@ def test_two_processes_train_like_one_process_with_two_devices(tmp_path):
   for process, (_, err) in zip(processes, logs):
     assert process.wait(timeout=600) == 0, err.read_text()[-2000:]
   # One mesh of both processes' devices, and only process 0 speaks.
-  assert '2 x cpu' in logs[0][0].read_text() and logs[1][0].read_text() == ''
+  assert '2 x cpu' in logs[0][0].read_text() and 'epoch' not in logs[1][0].read_text()
 
   one_host = subprocess.run([sys.executable, '-c', _RUN, config, str(tmp_path / 'one_host'), json.dumps(['', 0, 0])],
                             cwd=ROOT, env={**os.environ, 'XLA_FLAGS': '--xla_force_host_platform_device_count=2'},

@@ -9,6 +9,13 @@ import os
 import orbax.checkpoint as ocp
 
 
+def _options(kind: str) -> ocp.CheckpointManagerOptions:
+  # Both managers may save the same step: their cross-host barriers need names of their own.
+  return ocp.CheckpointManagerOptions(
+      max_to_keep=1, create=True,
+      multiprocessing_options=ocp.options.MultiprocessingOptions(barrier_sync_key_prefix=kind))
+
+
 class CheckpointError(ValueError):
   """A checkpoint that cannot be restored into this run's state."""
 
@@ -18,8 +25,7 @@ class Checkpoints:
 
   def __init__(self, workdir: str):
     directory = os.path.join(os.path.abspath(workdir), 'checkpoints')
-    options = ocp.CheckpointManagerOptions(max_to_keep=1, create=True)
-    self._managers = {kind: ocp.CheckpointManager(os.path.join(directory, kind), options=options)
+    self._managers = {kind: ocp.CheckpointManager(os.path.join(directory, kind), options=_options(kind))
                       for kind in ('latest', 'best')}
 
   def save(self, kind: str, step: int, state, progress: dict) -> None:

@@ -1,0 +1,27 @@
+"""Task 1 Part C: the report's best MLP and CNNs from Fashion-MNIST, trained on CIFAR-10.
+
+  ./launch.sh cifar10_transfer --flagfile=experiments/flags/cifar10_transfer/mlp_final.flags
+  python -m experiments.report --suite=cifar10_transfer
+"""
+from absl import flags
+
+from experiments import cli
+from experiments import common
+from experiments import task1
+from timeread_jax import train
+
+_MODEL = flags.DEFINE_enum('model', 'geron_cnn', sorted(task1.MODEL_FLAGS), 'Which Task 1 model to train.')
+
+
+def make_config() -> train.Config:
+  """The run this experiment's flags describe (experiments.compare_keras builds it too)."""
+  return task1.make_config('cifar10_transfer', _MODEL.value)
+
+
+def main(argv):
+  del argv
+  common.train_and_evaluate(make_config())
+
+
+if __name__ == '__main__':
+  cli.run(main)

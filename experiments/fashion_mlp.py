@@ -1,0 +1,23 @@
+"""Task 1 Part A: Géron's MLP on Fashion-MNIST, and the report's ablations of it (one flagfile each).
+
+  ./launch.sh fashion_mlp --flagfile=experiments/flags/fashion_mlp/dropout.flags
+  python -m experiments.report --suite=fashion_mlp      # every variant, beside the report's numbers
+"""
+from experiments import cli
+from experiments import common
+from experiments import task1
+from timeread_jax import train
+
+
+def make_config() -> train.Config:
+  """The run this experiment's flags describe (experiments.compare_keras builds it too)."""
+  return task1.make_config('fashion_mlp', 'mlp')
+
+
+def main(argv):
+  del argv
+  common.train_and_evaluate(make_config())
+
+
+if __name__ == '__main__':
+  cli.run(main)

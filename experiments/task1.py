@@ -1,0 +1,49 @@
+"""The flags every Task 1 experiment shares (Fashion-MNIST and CIFAR-10 classifiers), and the config they describe.
+
+Model flags default to None, meaning the model's own default (models.py), so that config.json records exactly
+the ablations a variant makes.
+"""
+from absl import flags
+
+from experiments import cli
+from experiments import common
+from timeread_jax import train
+
+FLAGS = flags.FLAGS
+
+flags.DEFINE_enum('data', 'fashion_mnist', ['fashion_mnist', 'cifar10'], 'The data set.')
+flags.DEFINE_string('data_dir', '', "Where the data set's files are; '' searches the default places.")
+flags.DEFINE_list('hidden', None, 'MLP: widths of the hidden layers, e.g. 300,200,100 (default 300,100).')
+flags.DEFINE_enum('activation', None, ['relu', 'leaky_relu'], 'Hidden activation (default relu; leaky slope 0.1).')
+flags.DEFINE_bool('batch_norm', None, 'MLP: batch normalization before each hidden activation (default off).')
+flags.DEFINE_float('dropout', None, 'Dropout rate; MLP: after every hidden layer (default 0); CNN: after the '
+                   'first dense layer (default 0.5).')
+flags.DEFINE_enum('padding', None, ['SAME', 'VALID'], 'CNN: convolution padding; VALID drops the second pool, as '
+                  'in the report (default SAME).', case_sensitive=False)
+flags.DEFINE_bool('extra_conv', None, 'CNN: a third Conv256 3x3 after the two (default off).')
+flags.DEFINE_float('last_dropout', None, 'CNN: dropout rate after the second dense layer (default 0.5).')
+
+flags.register_validator('hidden', lambda widths: widths is None or all(w.isdigit() and int(w) > 0 for w in widths),
+                         message='--hidden must be a comma-separated list of positive integers, e.g. 300,100')
+for _rate in ('dropout', 'last_dropout'):
+  flags.register_validator(_rate, lambda rate: rate is None or 0 <= rate < 1,
+                           message=f'--{_rate} must be a rate in [0, 1)')
+
+# The flags each model reads, by model; any other model flag given for that model is a mistake.
+MODEL_FLAGS = {
+    'mlp': ('hidden', 'activation', 'batch_norm', 'dropout'),
+    'geron_cnn': ('activation', 'padding', 'extra_conv', 'dropout', 'last_dropout'),
+}
+
+
+def make_config(experiment: str, model: str) -> train.Config:
+  """The run the flags describe; setting a flag that `model` does not read ends the program."""
+  for name in {name for names in MODEL_FLAGS.values() for name in names} - set(MODEL_FLAGS[model]):
+    if FLAGS[name].value is not None:
+      cli.fail(f'--{name} does not apply to {model} (its flags: {", ".join(MODEL_FLAGS[model])})')
+  model_options = {name: FLAGS[name].value for name in MODEL_FLAGS[model] if FLAGS[name].value is not None}
+  if 'hidden' in model_options:
+    model_options['hidden'] = [int(width) for width in model_options['hidden']]
+  return common.make_config(
+      experiment=experiment, data=FLAGS.data, data_dir=FLAGS.data_dir, model=model, model_options=model_options,
+      representation='categorical', representation_options={'num_classes': 10})

@@ -1,0 +1,114 @@
+"""Task 1 experiments end to end on tiny generated data (one epoch each), and flag mistakes ending in one line."""
+import contextlib
+import gzip
+import json
+import pathlib
+import pickle
+import subprocess
+import sys
+
+from absl import flags
+import numpy as np
+import pytest
+
+from experiments import cifar10_transfer  # pylint: disable=unused-import  # defines --model
+from experiments import task1
+
+FLAGS = flags.FLAGS
+REPO = pathlib.Path(__file__).resolve().parent.parent
+VAL_SIZE = 16
+
+
+@contextlib.contextmanager
+def parsed_flags(*args: str):
+  """The global flags parsed from `args` (flagfiles relative to the repository), reset afterwards."""
+  try:
+    FLAGS(['prog', *args])
+    yield
+  finally:
+    FLAGS.unparse_flags()
+
+
+def write_fashion_mnist(folder: pathlib.Path, num_train: int = 64, num_test: int = 32) -> pathlib.Path:
+  """The four gzipped IDX files with random pixels, in `folder`."""
+  rng = np.random.default_rng(0)
+  folder.mkdir(parents=True, exist_ok=True)
+  for prefix, count in (('train', num_train), ('t10k', num_test)):
+    for stem, array in ((f'{prefix}-images-idx3-ubyte', rng.integers(0, 256, (count, 28, 28), dtype=np.uint8)),
+                        (f'{prefix}-labels-idx1-ubyte', np.arange(count, dtype=np.uint8) % 10)):
+      header = bytes([0, 0, 8, array.ndim]) + np.array(array.shape, '>u4').tobytes()
+      (folder / f'{stem}.gz').write_bytes(gzip.compress(header + array.tobytes()))
+  return folder
+
+
+def write_cifar10(folder: pathlib.Path, per_batch: int = 16) -> pathlib.Path:
+  """The five training batches and the test batch of the python version, random pixels, in `folder`."""
+  rng = np.random.default_rng(0)
+  folder.mkdir(parents=True, exist_ok=True)
+  for name in [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']:
+    batch = {b'data': rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8),
+             b'labels': [i % 10 for i in range(per_batch)]}
+    (folder / name).write_bytes(pickle.dumps(batch))
+  return folder
+
+
+def run_module(module: str, *args: str) -> subprocess.CompletedProcess:
+  return subprocess.run([sys.executable, '-m', f'experiments.{module}', *args], cwd=REPO, capture_output=True,
+                        text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize('module, flagfile, data', [
+    ('fashion_mlp', 'fashion_mlp/final', 'fashion_mnist'),
+    ('fashion_cnn', 'fashion_cnn/valid_padding', 'fashion_mnist'),
+    ('cifar10_transfer', 'cifar10_transfer/dropout0.25', 'cifar10'),
+])
+def test_one_epoch_on_tiny_data_writes_results(tmp_path, module, flagfile, data):
+  write = write_fashion_mnist if data == 'fashion_mnist' else write_cifar10
+  workdir = tmp_path / 'workdir'
+  completed = run_module(module, f'--flagfile=experiments/flags/{flagfile}.flags', f'--workdir={workdir}',
+                         f'--data_dir={write(tmp_path / "data")}', f'--val_size={VAL_SIZE}', '--epochs=1',
+                         '--batch_size=8', '--num_examples=16')
+  assert completed.returncode == 0, completed.stderr
+  results = json.loads((workdir / 'results.json').read_text())
+  assert {'test_accuracy', 'test_loss', 'epochs', 'train_seconds'} <= set(results)
+  assert 0 <= results['test_accuracy'] <= 1 and results['epochs'] == 1
+  assert results['config']['data'] == data
+
+
+@pytest.mark.parametrize('bad_flag, named', [
+    ('--hidden=300,abc', '--hidden must be a comma-separated list of positive integers'),
+    ('--padding=VALID', '--padding does not apply to mlp'),
+])
+def test_a_bad_flag_ends_in_one_line_and_exit_status_2(tmp_path, bad_flag, named):
+  completed = run_module('fashion_mlp', f'--workdir={tmp_path / "workdir"}', bad_flag)
+  assert completed.returncode == 2
+  assert completed.stderr.count('\n') == 1 and named in completed.stderr, completed.stderr
+  assert not (tmp_path / 'workdir').exists()
+
+
+@pytest.mark.parametrize('bad_flag', ['--activation=tanh', '--hidden=0', '--dropout=1', '--last_dropout=-0.1',
+                                      '--padding=full', '--data=mnist', '--model=resnet'])
+def test_bad_values_are_refused_when_flags_are_parsed(bad_flag):
+  with pytest.raises(flags.IllegalFlagValueError, match=bad_flag.split('=')[0]):
+    with parsed_flags('--workdir=unused', bad_flag):
+      pass
+
+
+@pytest.mark.parametrize('model, given, options', [
+    ('mlp', ['--hidden=300,200,100', '--batch_norm'], {'hidden': [300, 200, 100], 'batch_norm': True}),
+    ('geron_cnn', ['--padding=valid', '--last_dropout=0.25'], {'padding': 'VALID', 'last_dropout': 0.25}),
+    ('geron_cnn', [], {}),
+])
+def test_only_the_given_model_flags_reach_the_model(model, given, options):
+  with parsed_flags('--workdir=unused', *given):
+    config = task1.make_config('test', model)
+  assert config.model_options == options
+
+
+@pytest.mark.parametrize('model, flag', [('mlp', '--extra_conv'), ('geron_cnn', '--batch_norm'),
+                                         ('geron_cnn', '--hidden=10')])
+def test_a_flag_the_model_does_not_read_ends_the_program(model, flag, capsys):
+  with pytest.raises(SystemExit) as exit_info, parsed_flags('--workdir=unused', flag):
+    task1.make_config('test', model)
+  assert exit_info.value.code == 2
+  assert capsys.readouterr().err.startswith(f'error: {flag.split("=")[0]} does not apply to {model}')

@@ -1,8 +1,9 @@
-"""The flags every clock experiment shares, and the one way to run a clock reader."""
+"""The flags every clock experiment shares, and the one way to turn them into a clock reader's config."""
 from absl import flags
 
 from experiments import cli
 from experiments import common
+from timeread_jax import train
 
 FLAGS = flags.FLAGS
 
@@ -14,12 +15,11 @@ flags.DEFINE_bool('fresh_data', False, 'Render a new batch of synthetic clocks e
                   'fixed training set (validation and test stay fixed).')
 
 
-def run(experiment: str, representation: str, **representation_options) -> dict:
-  """Trains and evaluates a clock reader with `representation` on the clock data the flags choose."""
+def make_config(experiment: str, representation: str, **representation_options) -> train.Config:
+  """The clock reader with `representation` on the clock data the flags choose."""
   if FLAGS.fresh_data and FLAGS.clock_data_dir:
     cli.fail('--fresh_data renders synthetic clocks: it cannot be combined with --clock_data_dir')
-  config = common.make_config(
+  return common.make_config(
       experiment=experiment, data='clocks', data_dir=FLAGS.clock_data_dir, image_size=int(FLAGS.image_size),
       fresh_data=FLAGS.fresh_data, model=FLAGS.trunk, representation=representation,
       representation_options=representation_options)
-  return common.train_and_evaluate(config)

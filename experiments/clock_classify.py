@@ -6,15 +6,22 @@ from absl import flags
 
 from experiments import cli
 from experiments import clock
+from experiments import common
+from timeread_jax import train
 
 _NUM_CLASSES = flags.DEFINE_integer('num_classes', 24, 'Classes over the 720 minutes of the dial; a divisor of 720.')
 flags.register_validator('num_classes', lambda n: n > 1 and 720 % n == 0,
                          message='--num_classes must be a divisor of 720 greater than 1 (24: half hours, 720: minutes)')
 
 
+def make_config() -> train.Config:
+  """The run this experiment's flags describe (experiments.compare_keras builds it too)."""
+  return clock.make_config('clock_classify', 'classify', num_classes=_NUM_CLASSES.value)
+
+
 def main(argv):
   del argv
-  clock.run('clock_classify', 'classify', num_classes=_NUM_CLASSES.value)
+  common.train_and_evaluate(make_config())
 
 
 if __name__ == '__main__':

@@ -6,13 +6,20 @@ from absl import flags
 
 from experiments import cli
 from experiments import clock
+from experiments import common
+from timeread_jax import train
 
 _HANDS = flags.DEFINE_bool('hands', False, 'One (sin, cos) pair per hand instead of one for the dial position.')
 
 
+def make_config() -> train.Config:
+  """The run this experiment's flags describe (experiments.compare_keras builds it too)."""
+  return clock.make_config('clock_periodic', 'periodic', hands=_HANDS.value)
+
+
 def main(argv):
   del argv
-  clock.run('clock_periodic', 'periodic', hands=_HANDS.value)
+  common.train_and_evaluate(make_config())
 
 
 if __name__ == '__main__':

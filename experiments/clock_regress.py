@@ -6,13 +6,20 @@ from absl import flags
 
 from experiments import cli
 from experiments import clock
+from experiments import common
+from timeread_jax import train
 
 _CYCLIC = flags.DEFINE_bool('cyclic', False, 'Measure the loss the short way around the dial (no seam at 12:00).')
 
 
+def make_config() -> train.Config:
+  """The run this experiment's flags describe (experiments.compare_keras builds it too)."""
+  return clock.make_config('clock_regress', 'regress', cyclic=_CYCLIC.value)
+
+
 def main(argv):
   del argv
-  clock.run('clock_regress', 'regress', cyclic=_CYCLIC.value)
+  common.train_and_evaluate(make_config())
 
 
 if __name__ == '__main__':

@@ -4,11 +4,18 @@
 """
 from experiments import cli
 from experiments import clock
+from experiments import common
+from timeread_jax import train
+
+
+def make_config() -> train.Config:
+  """The run this experiment's flags describe (experiments.compare_keras builds it too)."""
+  return clock.make_config('clock_twohead', 'twohead')
 
 
 def main(argv):
   del argv
-  clock.run('clock_twohead', 'twohead')
+  common.train_and_evaluate(make_config())
 
 
 if __name__ == '__main__':

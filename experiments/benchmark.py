@@ -1,0 +1,164 @@
+"""Training speed of the Flax models, against Keras on TensorFlow and against this machine's matmul peak.
+
+  python -m experiments.benchmark                                  # the MLP, the Géron CNN and ClockNet at 150 px
+  python -m experiments.benchmark --models=mlp --repeats=2 --keras_backend=jax
+
+Each model trains --repeats epochs after a first, compiling one, in each framework, through the paths
+experiments.compare_keras takes (train.train_and_evaluate; Keras in a process of its own), with the settings of its
+base flagfile; convnet epochs are cut to --conv_steps steps. Reported: the median of the timed epochs' training
+examples/s with their range; the GFLOP/s that is, by XLA's cost analysis of one train step; its share of this
+machine's float32 (or --dtype) matmul peak, measured at the start of the run; and Flax's speed-up over each Keras
+backend. The table goes to stdout and WORKDIR/benchmark.md, the numbers to WORKDIR/benchmark.json.
+"""
+import dataclasses
+import math
+import os
+import platform
+import time
+
+from absl import flags
+import jax
+import jax.numpy as jnp
+
+from experiments import cli
+from experiments import compare_keras
+from timeread_jax import clocks
+from timeread_jax import datasets
+from timeread_jax import train
+
+_FASHION = dict(data='fashion_mnist', representation='categorical', representation_options={'num_classes': 10},
+                optimizer='sgd', learning_rate=0.01)
+_CLOCKS = dict(data='clocks', representation='twohead', optimizer='adam')
+# Each model with its base flagfile's settings.
+BENCHMARKS = {
+    'mlp': dict(_FASHION, model='mlp', batch_size=32),  # fashion_mlp/base
+    'geron_cnn': dict(_FASHION, model='geron_cnn', batch_size=64),  # fashion_cnn/base
+    'clocknet': dict(_CLOCKS, model='clocknet', learning_rate=1e-3, batch_size=32),  # clock_twohead/base
+    'report_clock_cnn': dict(_CLOCKS, model='report_clock_cnn', learning_rate=1e-4, batch_size=32),  # .../report
+}
+
+_MODELS = flags.DEFINE_list('models', ['mlp', 'geron_cnn', 'clocknet'], f'Which of {", ".join(BENCHMARKS)}.')
+_REPEATS = flags.DEFINE_integer('repeats', 3, 'Timed epochs per model and framework, after the first.', lower_bound=1)
+_CONV_STEPS = flags.DEFINE_integer('conv_steps', 16, 'Training steps per epoch of the convnets (the MLP trains on '
+                                   'all of Fashion-MNIST).', lower_bound=1)
+_DTYPE = flags.DEFINE_enum('dtype', 'float32', ['float32', 'bfloat16'], 'Compute dtype, of the models and the peak.')
+_WORKDIR = flags.DEFINE_string('workdir', 'workdirs/benchmark', 'Where the runs, benchmark.md and .json go.')
+flags.register_validator('models', lambda names: set(names) <= set(BENCHMARKS),
+                         message=f'--models must name some of {", ".join(BENCHMARKS)}')
+
+
+def make_config(model: str) -> train.Config:
+  fields = BENCHMARKS[model]
+  config = train.Config(experiment=f'benchmark_{model}', epochs=_REPEATS.value + 1, dtype=_DTYPE.value, **fields)
+  if model == 'mlp':
+    return config
+  examples = _CONV_STEPS.value * config.batch_size
+  if config.data == 'clocks':  # rendered clocks lose 20% to test, then 10% to validation; 2 more absorb rounding
+    examples = math.ceil(examples / ((1 - clocks.TEST_FRACTION) * (1 - clocks.VAL_FRACTION))) + 2
+  return dataclasses.replace(config, num_examples=examples)
+
+
+def matmul_peak_gflops(dtype: str, size: int = 4096, repeats: int = 5) -> float:
+  """GFLOP/s of a large jitted matmul, the fastest of `repeats` after a warm-up: what this machine can reach (other
+  load only ever slows a repeat down)."""
+  a, b = jax.random.normal(jax.random.PRNGKey(0), (2, size, size), dtype)
+  matmul = jax.jit(jnp.matmul)
+  matmul(a, b).block_until_ready()
+  seconds = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    matmul(a, b).block_until_ready()
+    seconds.append(time.perf_counter() - start)
+  return 2 * size ** 3 / min(seconds) / 1e9
+
+
+def flops_per_step(config: train.Config) -> float:
+  """XLA's count of the floating-point operations in one training step of the model (one step, not a scan: XLA
+  counts a loop's body once)."""
+  splits = train.load_data(config)
+  trainer = train.Trainer(config, train.model_input(splits.train[0][:1]).shape[1:])
+  data = jax.tree.map(lambda array: jax.ShapeDtypeStruct(array.shape, array.dtype), splits.train)
+  indices = jax.ShapeDtypeStruct((1, config.batch_size), jnp.int32)
+  compiled = trainer.train_chunk.lower(jax.eval_shape(trainer.init_state), data, indices, unroll=True).compile()
+  return compiled.cost_analysis()['flops']
+
+
+def _speed(result: dict) -> dict:
+  """Examples/s: the median epoch's, and the range over the timed epochs."""
+  timed = result['epoch_seconds'][1:]
+  return {'examples_per_second': result['examples_per_second'],
+          'examples_per_second_range': [result['examples_per_epoch'] / max(timed),
+                                        result['examples_per_epoch'] / min(timed)]}
+
+
+def benchmark(model: str, peak_gflops: float, workdir: str) -> dict:
+  config = make_config(model)
+  flax_run = compare_keras.flax_result(config, os.path.join(workdir, model, 'flax'))
+  steps_per_epoch = flax_run['examples_per_epoch'] // config.batch_size
+  gflops = flops_per_step(config) * steps_per_epoch / flax_run['seconds_per_epoch'] / 1e9
+  row = {'model': model, 'batch_size': config.batch_size, 'steps_per_epoch': steps_per_epoch,
+         'flax': {**_speed(flax_run), 'gflops_per_second': gflops, 'share_of_peak': gflops / peak_gflops,
+                  'load_average': flax_run['load_average']}}
+  for backend in compare_keras.keras_backends():
+    keras_run = compare_keras.keras_result(config, backend, os.path.join(workdir, model, f'keras_{backend}.json'))
+    row[f'keras_{backend}'] = {**_speed(keras_run), 'version': keras_run['version'],
+                               'load_average': keras_run['load_average'],
+                               'flax_speedup': flax_run['examples_per_second'] / keras_run['examples_per_second']}
+  return row
+
+
+def _examples_per_second(speed: dict) -> str:
+  low, high = speed['examples_per_second_range']
+  return f'{speed["examples_per_second"]:,.0f} ({low:,.0f}-{high:,.0f})'
+
+
+def markdown(summary: dict) -> str:
+  backends = [f'keras_{backend}' for backend in summary['keras_backends']]
+  header = ['model', 'batch', 'steps/epoch', 'Flax examples/s (range)', 'GFLOP/s', 'of peak',
+            *[f'{name} examples/s (range)' for name in backends], *[f'speed-up over {name}' for name in backends]]
+  versions = ', '.join([summary['version'], *[summary['rows'][0][name]['version'] for name in backends]])
+  xla_flags = f', XLA_FLAGS={summary["xla_flags"]}' if summary['xla_flags'] else ''
+  lines = [f'{summary["dtype"]} training on {summary["cpu"]} ({summary["cores"]} cores); {versions}{xla_flags}. '
+           f'{summary["dtype"]} matmul peak {summary["peak_gflops"]:.0f} GFLOP/s; median of {summary["repeats"]} '
+           f'epochs after the first; load average {summary["load_average"][0]:.1f} at start, '
+           f'{summary["load_average"][1]:.1f} at end.', '',
+           '| ' + ' | '.join(header) + ' |', '| --- |' + ' ---: |' * (len(header) - 1)]
+  for row in summary['rows']:
+    flax_row = row['flax']
+    cells = [row['model'], str(row['batch_size']), str(row['steps_per_epoch']), _examples_per_second(flax_row),
+             f'{flax_row["gflops_per_second"]:.0f}', f'{flax_row["share_of_peak"]:.0%}',
+             *[_examples_per_second(row[name]) for name in backends],
+             *[f'{row[name]["flax_speedup"]:.2f}x' for name in backends]]
+    lines.append('| ' + ' | '.join(cells) + ' |')
+  return '\n'.join(lines) + '\n'
+
+
+def _cpu_name() -> str:
+  try:
+    with open('/proc/cpuinfo') as f:
+      return next(line.split(':', 1)[1].strip() for line in f if line.startswith('model name'))
+  except (OSError, StopIteration):
+    return platform.processor() or platform.machine()
+
+
+def main(argv):
+  del argv
+  workdir = os.path.abspath(_WORKDIR.value)
+  load_at_start = os.getloadavg()[0]
+  peak = matmul_peak_gflops(_DTYPE.value)
+  try:
+    rows = [benchmark(model, peak, workdir) for model in _MODELS.value]
+  except (datasets.DataError, train.ConfigError, compare_keras.KerasRunError, OSError) as error:
+    cli.fail(str(error).splitlines()[0])
+  summary = {'cpu': _cpu_name(), 'cores': os.cpu_count(), 'device': jax.devices()[0].device_kind,
+             'version': f'jax {jax.__version__}', 'xla_flags': os.environ.get('XLA_FLAGS', ''), 'dtype': _DTYPE.value,
+             'peak_gflops': peak, 'repeats': _REPEATS.value, 'keras_backends': compare_keras.keras_backends(),
+             'load_average': [load_at_start, os.getloadavg()[0]], 'rows': rows}
+  table = markdown(summary)
+  train.write_text(os.path.join(workdir, 'benchmark.md'), table)
+  train.write_json(os.path.join(workdir, 'benchmark.json'), summary)
+  print(table, end='')
+
+
+if __name__ == '__main__':
+  cli.run(main)

@@ -1,0 +1,199 @@
+"""Keras 3 twins of the Flax models, trained the way train.py trains them: the baselines of experiments.compare_keras.
+
+A twin is read off the Flax module itself (its fields are the twin's options), layer for layer, with Flax's
+initializers (LeCun-normal kernels, zero biases) where Keras' defaults differ, so that both frameworks start from
+the same distribution; Keras' own defaults otherwise (compile's jit_compile='auto' runs XLA on either backend).
+Keras fixes its backend when it is imported, so each backend runs this module in a process of its own,
+`python -m timeread_jax.keras_baselines CONFIG_JSON RESULT_JSON` with KERAS_BACKEND set; nothing else in the
+package imports Keras.
+"""
+import functools
+import importlib
+import json
+import sys
+import time
+
+import keras
+import numpy as np
+
+from timeread_jax import metrics
+from timeread_jax import models
+from timeread_jax import representations
+from timeread_jax import train
+
+# Flax's defaults where Keras' differ: Keras initializes kernels Glorot-uniform and pads convolutions 'valid'.
+_dense = functools.partial(keras.layers.Dense, kernel_initializer='lecun_normal')
+_conv = functools.partial(keras.layers.Conv2D, kernel_initializer='lecun_normal', padding='same')
+_pool = functools.partial(keras.layers.MaxPooling2D, pool_size=2, strides=2)
+_ACTIVATIONS = {'relu': keras.layers.ReLU,
+                'leaky_relu': functools.partial(keras.layers.LeakyReLU, negative_slope=0.1)}  # models.activation_fn
+
+
+def _mlp(model: models.MLP) -> list:
+  layers = [keras.layers.Flatten()]
+  for width in model.hidden:
+    layers.append(_dense(width))
+    if model.batch_norm:
+      layers.append(keras.layers.BatchNormalization(momentum=0.99, epsilon=1e-3))
+    layers.append(_ACTIVATIONS[model.activation]())
+    if model.dropout:
+      layers.append(keras.layers.Dropout(model.dropout))
+  return [*layers, _dense(model.num_outputs)]
+
+
+def _geron_cnn(model: models.GeronCNN) -> list:
+  activation = _ACTIVATIONS[model.activation]
+  conv = functools.partial(_conv, padding=model.padding.lower())
+  layers = [conv(64, 7), activation(), _pool(), conv(128, 3), activation(), conv(128, 3), activation()]
+  if model.padding == 'SAME':
+    layers.append(_pool())
+  for _ in range(3 if model.extra_conv else 2):
+    layers += [conv(256, 3), activation()]
+  return [*layers, _pool(), keras.layers.Flatten(),
+          _dense(128), activation(), keras.layers.Dropout(model.dropout),
+          _dense(64), activation(), keras.layers.Dropout(model.last_dropout),
+          _dense(model.num_outputs)]
+
+
+def _report_clock_cnn(model: models.ReportClockCNN) -> list:
+  layers = []
+  for kernel in (5, 3, 3):
+    layers += [_conv(32, kernel), keras.layers.ReLU(), _pool()]
+  layers.append(keras.layers.Flatten())
+  for width in model.dense:
+    layers += [_dense(width), keras.layers.ReLU()]
+  return [*layers, _dense(model.num_outputs)]
+
+
+def _clock_net(model: models.ClockNet) -> list:
+  norm = functools.partial(keras.layers.BatchNormalization, momentum=0.9, epsilon=1e-5)  # Flax's epsilon
+  layers = [_conv(16, 3, strides=2, use_bias=False), norm(), keras.layers.ReLU()]
+  for width in model.widths:
+    layers += [_conv(width, 3, use_bias=False), norm(), keras.layers.ReLU(), _pool()]
+  return [*layers, keras.layers.Flatten(), _dense(model.dense, use_bias=False), norm(), keras.layers.ReLU(),
+          _dense(model.num_outputs)]
+
+
+_TWINS = {models.MLP: _mlp, models.GeronCNN: _geron_cnn, models.ReportClockCNN: _report_clock_cnn,
+          models.ClockNet: _clock_net}
+
+
+def build_model(config: train.Config, input_shape: tuple[int, ...]) -> keras.Model:
+  """The Keras twin of the model `config` names, for NHWC inputs of `input_shape` (without the batch)."""
+  # Sets the global policy either way, so that a bfloat16 twin leaves no trace on the next one.
+  keras.config.set_dtype_policy('mixed_bfloat16' if config.dtype == 'bfloat16' else 'float32')
+  representation = representations.build(config.representation, **config.representation_options)
+  flax_model = models.build(config.model, representation.num_outputs, **config.model_options)
+  return keras.Sequential([keras.Input(input_shape), *_TWINS[type(flax_model)](flax_model)], name=config.model)
+
+
+def make_optimizer(config: train.Config) -> keras.Optimizer:
+  """The optimizer train.make_optimizer makes: Keras' defaults are what that one matches."""
+  if config.optimizer == 'sgd':
+    return keras.optimizers.SGD(config.learning_rate, momentum=config.momentum)
+  optimizers = {'adam': keras.optimizers.Adam, 'nadam': keras.optimizers.Nadam, 'adadelta': keras.optimizers.Adadelta}
+  return optimizers[config.optimizer](config.learning_rate)
+
+
+def _cross_entropy(classes, logits):
+  return keras.ops.sparse_categorical_crossentropy(keras.ops.cast(classes, 'int32'), logits, from_logits=True)
+
+
+def _unit_circle(fraction):
+  angle = representations.TAU * fraction
+  return keras.ops.stack([keras.ops.sin(angle), keras.ops.cos(angle)], -1)
+
+
+def _categorical_loss(representation, labels, outputs):
+  del representation
+  return _cross_entropy(labels, outputs)
+
+
+def _classify_loss(representation, labels, outputs):
+  return _cross_entropy(keras.ops.floor_divide(metrics.dial_minutes(labels), representation.minutes_per_class), outputs)
+
+
+def _regress_loss(representation, labels, outputs):
+  error = keras.ops.softplus(outputs[:, 0]) - metrics.dial_minutes(labels) / 60
+  if representation.cyclic:
+    error = keras.ops.mod(error + 6, 12) - 6
+  return error ** 2
+
+
+def _two_head_loss(representation, labels, outputs):
+  del representation
+  minute = keras.ops.softplus(outputs[:, 12])
+  return _cross_entropy(labels[:, 0], outputs[:, :12]) + (minute - labels[:, 1] / 60) ** 2
+
+
+def _periodic_loss(representation, labels, outputs):
+  targets = _unit_circle(metrics.dial_minutes(labels) / metrics.MINUTES_PER_DIAL)
+  if representation.hands:
+    targets = keras.ops.concatenate([targets, _unit_circle(labels[:, 1] / 60)], -1)
+  return keras.ops.sum((outputs - targets) ** 2, -1)
+
+
+# The losses of representations.py in keras.ops (metrics.dial_minutes is plain arithmetic: it runs on any backend's
+# tensors). Keras hands a loss its labels and outputs as float32, even under mixed precision, as the Flax losses
+# take the outputs.
+_LOSSES = {representations.Categorical: _categorical_loss, representations.ClockClassify: _classify_loss,
+           representations.Regress: _regress_loss, representations.TwoHead: _two_head_loss,
+           representations.Periodic: _periodic_loss}
+
+
+def make_loss(config: train.Config):
+  """The per-example loss(labels, outputs) of the representation `config` names."""
+  representation = representations.build(config.representation, **config.representation_options)
+  return functools.partial(_LOSSES[type(representation)], representation)
+
+
+def backend_version() -> str:
+  backend = keras.backend.backend()
+  return f'keras {keras.__version__} on {backend} {importlib.import_module(backend).__version__}'
+
+
+def train_and_evaluate(config: train.Config) -> dict:
+  """Trains the twin as train.train_and_evaluate trains the Flax model; its epoch times and best epoch's test metrics.
+
+  The same split, batch size, optimizer and epochs, early stopping on validation loss with the best epoch's weights
+  restored; an epoch is timed from its start to the start of its validation, as train.py times one. The test
+  metrics are the representation's own, computed from the twin's outputs, so they mean what results.json's mean.
+  """
+  keras.utils.set_random_seed(config.seed)
+  splits = train.load_data(config)
+  (train_images, train_labels), val, (test_images, test_labels) = [
+      (np.asarray(train.model_input(images)), labels) for images, labels in (splits.train, splits.val, splits.test)]
+  model = build_model(config, train_images.shape[1:])
+  model.compile(optimizer=make_optimizer(config), loss=make_loss(config))
+  name = f'keras_{keras.backend.backend()}'
+  epoch_starts, epoch_seconds = [], []
+
+  def end_of_training(logs):
+    del logs
+    keras.ops.convert_to_numpy(model.optimizer.iterations)  # JAX dispatches steps ahead: wait for the last one
+    epoch_seconds.append(time.perf_counter() - epoch_starts[-1])
+
+  timer = keras.callbacks.LambdaCallback(
+      on_epoch_begin=lambda epoch, logs: epoch_starts.append(time.perf_counter()),
+      on_test_begin=end_of_training,
+      on_epoch_end=lambda epoch, logs: print(
+          f'{name} epoch {epoch + 1}/{config.epochs}  train_loss {logs["loss"]:.4g}  val_loss {logs["val_loss"]:.4g}'
+          f'  ({epoch_seconds[-1]:.1f} s)', flush=True))
+  stopping = keras.callbacks.EarlyStopping(patience=config.patience or config.epochs, restore_best_weights=True)
+  model.fit(train_images, train_labels, batch_size=config.batch_size, epochs=config.epochs, validation_data=val,
+            validation_batch_size=train.EVAL_BATCH_SIZE, callbacks=[timer, stopping], verbose=0)
+  outputs = model.predict(test_images, batch_size=train.EVAL_BATCH_SIZE, verbose=0).astype(np.float32)
+  representation = representations.build(config.representation, **config.representation_options)
+  per_example = {'loss': representation.loss(outputs, test_labels), **representation.metrics(outputs, test_labels)}
+  return {'version': backend_version(), 'num_params': model.count_params(), 'epoch_seconds': epoch_seconds,
+          'examples_per_epoch': len(train_images), 'epochs': len(epoch_seconds), 'best_epoch': stopping.best_epoch + 1,
+          **train.summarize({key: np.asarray(value) for key, value in per_example.items()}, 'test_')}
+
+
+def main(argv: list[str]) -> None:
+  config_json, result_path = argv[1:]
+  train.write_json(result_path, train_and_evaluate(train.Config(**json.loads(config_json))))
+
+
+if __name__ == '__main__':
+  main(sys.argv)

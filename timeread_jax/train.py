@@ -340,7 +340,8 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
   with checkpoints.Checkpoints(workdir) as ckpt, _SigtermFlag() as preempted:
     restored = ckpt.restore('latest', state)
     if restored:
-      state, progress = restored
+      state, saved_progress = restored
+      progress.update(saved_progress)  # over the defaults: checkpoints from before a new field still resume
       _log(f'resumed from {workdir} at epoch {progress["epoch"]} + {progress["chunks_done"]} of {num_chunks} calls')
     _log(f'{config.experiment}: {num_params:,} parameters, {num_train} train / {val_split[1]} val / '
          f'{len(splits.test[0])} test examples, {steps_per_epoch} steps of {config.batch_size} per epoch '

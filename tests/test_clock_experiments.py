@@ -79,6 +79,7 @@ def test_evaluate_scores_a_workdir_and_writes_readings(clock_dir, tmp_path):
     ('clock_twohead', ['--clock_data_dir=/nonexistent'], '/nonexistent'),
     ('clock_twohead', ['--fresh_data', '--clock_data_dir=/tmp'], 'fresh_data'),
     ('evaluate', ['--clock_data_dir=/tmp'], 'no config.json'),
+    ('clock_twohead', ['--workdir=/etc/hostname/run'], 'Not a directory'),  # a workdir that cannot be made
 ])
 def test_mistakes_end_in_one_line_and_exit_status_2(module, args, message, tmp_path):
   result = _run(module, f'--workdir={tmp_path / "w"}', *args)

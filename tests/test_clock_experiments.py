@@ -8,16 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from timeread_jax import clocks
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-@pytest.fixture(scope='module')
-def clock_dir(tmp_path_factory):
-  path = tmp_path_factory.mktemp('clocks')
-  clocks.save_leiden(str(path), *clocks.make_clocks(120, seed=5))
-  return str(path)
 
 
 def _run(module, *args, env=None):
@@ -64,9 +56,9 @@ def test_evaluate_scores_a_workdir_and_writes_readings(clock_dir, tmp_path):
                 f'--predictions_out={predictions}')
   assert result.returncode == 0, result.stderr
   metrics = json.loads(result.stdout.strip().splitlines()[-1])
-  assert metrics['num_examples'] == 120 and 0 <= metrics['cse_minutes'] <= 360
+  assert metrics['num_examples'] == 160 and 0 <= metrics['cse_minutes'] <= 360
   readings = np.load(predictions)
-  assert readings.shape == (120, 2) and np.issubdtype(readings.dtype, np.integer)
+  assert readings.shape == (160, 2) and np.issubdtype(readings.dtype, np.integer)
 
 
 @pytest.mark.parametrize('module, args, message', [

@@ -12,19 +12,10 @@ import numpy as np
 import pytest
 
 from timeread_jax import checkpoints
-from timeread_jax import clocks
 from timeread_jax import models
 from timeread_jax import train
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-@pytest.fixture(scope='module')
-def clock_dir(tmp_path_factory):
-  """160 rendered clocks in the Leiden layout, shared by this module's runs."""
-  path = tmp_path_factory.mktemp('clocks')
-  clocks.save_leiden(str(path), *clocks.make_clocks(160, seed=3))
-  return str(path)
-
 
 def _config(clock_dir, **overrides):
   fields = dict(experiment='test', data='clocks', data_dir=clock_dir, model='clocknet', representation='twohead',

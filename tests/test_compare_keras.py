@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from experiments import compare_keras
-from test_task1_experiments import write_fashion_mnist
+from tests.fake_data import write_fashion_mnist
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,8 @@ import pytest
 
 from experiments import common
 from experiments import report
-from tests.test_task1_experiments import REPO, VAL_SIZE, parsed_flags, run_module, write_fashion_mnist
+from tests.fake_data import write_fashion_mnist
+from tests.test_task1_experiments import REPO, VAL_SIZE, parsed_flags, run_module
 
 FLAGS = flags.FLAGS
 _ALL_VARIANTS = [(suite, variant) for suite in report.REPORT for variant in report.suite_variants(suite)]

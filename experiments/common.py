@@ -22,6 +22,8 @@ flags.DEFINE_integer('batch_size', 32, 'Training batch size.', lower_bound=1)
 flags.DEFINE_float('learning_rate', 1e-4, 'Optimizer learning rate.', lower_bound=0)
 flags.DEFINE_enum('optimizer', 'adam', ['sgd', 'adam', 'nadam', 'adadelta'], 'Optax optimizer (Keras defaults).')
 flags.DEFINE_float('momentum', 0.0, 'SGD momentum.', lower_bound=0)
+flags.DEFINE_enum('schedule', 'constant', ['constant', 'cosine'], 'Learning rate schedule; cosine decays it to 0 '
+                  'over --epochs.')
 flags.DEFINE_integer('patience', 0, 'Early stopping: epochs without a lower validation loss; 0 turns it off.',
                      lower_bound=0)
 flags.DEFINE_integer('num_examples', 0, 'Use only the first N examples (0: all): smoke runs.', lower_bound=0)
@@ -44,7 +46,7 @@ def make_config(**fields) -> train.Config:
   """A `train.Config` from the common flags plus what the experiment chose (data, model, representation...)."""
   return train.Config(
       seed=FLAGS.seed, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
-      optimizer=FLAGS.optimizer, momentum=FLAGS.momentum, patience=FLAGS.patience,
+      optimizer=FLAGS.optimizer, momentum=FLAGS.momentum, schedule=FLAGS.schedule, patience=FLAGS.patience,
       num_examples=FLAGS.num_examples, val_size=FLAGS.val_size, steps_per_call=FLAGS.steps_per_call,
       dtype=FLAGS.dtype, **fields)
 

@@ -34,8 +34,9 @@ from timeread_jax import train
 FLAGS = flags.FLAGS
 
 KERAS_BACKEND = flags.DEFINE_enum(
-    'keras_backend', 'tensorflow', ['tensorflow', 'jax'],
-    'Keras on TensorFlow, as in the report; jax: on JAX as well as on TensorFlow (each backend in its own process).')
+    'keras_backend', 'tensorflow', ['tensorflow', 'jax', 'none'],
+    'Keras on TensorFlow, as in the report; jax: on JAX as well as on TensorFlow (each backend in its own process); '
+    'none: Flax alone, for a machine without Keras.')
 
 KERAS_PACKAGES = 'keras tensorflow-cpu'
 
@@ -45,7 +46,7 @@ class KerasRunError(RuntimeError):
 
 
 def keras_backends() -> list[str]:
-  return ['tensorflow', 'jax'] if KERAS_BACKEND.value == 'jax' else ['tensorflow']
+  return {'tensorflow': ['tensorflow'], 'jax': ['tensorflow', 'jax'], 'none': []}[KERAS_BACKEND.value]
 
 
 def epoch_timing(epoch_seconds: list[float], examples_per_epoch: int) -> dict:
@@ -64,13 +65,14 @@ def flax_result(config: train.Config, workdir: str) -> dict:
   with open(os.path.join(workdir, 'metrics.jsonl')) as f:
     epoch_seconds = [json.loads(line)['epoch_seconds'] for line in f]
   train_images = train.load_data(config).train[0]
-  trainer = train.Trainer(config, train.model_input(train_images[:1]).shape[1:])
+  steps_per_epoch = len(train_images) // config.batch_size
+  trainer = train.Trainer(config, train.model_input(train_images[:1]).shape[1:], steps_per_epoch)
   state = jax.eval_shape(trainer.init_state)
   return {'version': f'jax {jax.__version__}, flax {flax.__version__}', 'device': results['device'],
           'load_average': load_average,
           # Keras counts batch-norm statistics as parameters: so does the comparison.
           'num_params': sum(leaf.size for leaf in jax.tree.leaves((state.params, state.batch_stats))),
-          **epoch_timing(epoch_seconds, len(train_images) // config.batch_size * config.batch_size),
+          **epoch_timing(epoch_seconds, steps_per_epoch * config.batch_size),
           'epochs': results['epochs'], 'best_epoch': results['best_epoch'],
           **{key: value for key, value in results.items() if key.startswith('test_')}}
 
@@ -155,8 +157,9 @@ def main(experiment: ModuleType, argv: list[str]) -> None:
   if FLAGS.seeds > 1:
     cli.fail('--seeds does not apply: a comparison trains one seed in each framework')
   config = experiment.make_config()
-  if config.fresh_data:
-    cli.fail('--fresh_data renders batches inside the JAX train step, which Keras has no twin of')
+  if config.fresh_data or config.augment:
+    cli.fail(f'--{"fresh_data" if config.fresh_data else "augment"} changes batches inside the JAX train step, '
+             'which the Keras twin has no copy of')
   if importlib.util.find_spec('keras') is None:
     cli.fail(f'Keras is not installed: pip install {KERAS_PACKAGES}')
   try:

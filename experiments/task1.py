@@ -15,13 +15,15 @@ flags.DEFINE_enum('data', 'fashion_mnist', ['fashion_mnist', 'cifar10'], 'The da
 flags.DEFINE_string('data_dir', '', "Where the data set's files are; '' searches the default places.")
 flags.DEFINE_list('hidden', None, 'MLP: widths of the hidden layers, e.g. 300,200,100 (default 300,100).')
 flags.DEFINE_enum('activation', None, ['relu', 'leaky_relu'], 'Hidden activation (default relu; leaky slope 0.1).')
-flags.DEFINE_bool('batch_norm', None, 'MLP: batch normalization before each hidden activation (default off).')
+flags.DEFINE_bool('batch_norm', None, 'Batch normalization before each hidden activation (MLP) or after each '
+                  'convolution (CNN) (default off).')
 flags.DEFINE_float('dropout', None, 'Dropout rate; MLP: after every hidden layer (default 0); CNN: after the '
                    'first dense layer (default 0.5).')
 flags.DEFINE_enum('padding', None, ['SAME', 'VALID'], 'CNN: convolution padding; VALID drops the second pool, as '
                   'in the report (default SAME).', case_sensitive=False)
 flags.DEFINE_bool('extra_conv', None, 'CNN: a third Conv256 3x3 after the two (default off).')
 flags.DEFINE_float('last_dropout', None, 'CNN: dropout rate after the second dense layer (default 0.5).')
+flags.DEFINE_bool('augment', False, 'Mirror each training image left-right at random and shift it by up to 2 pixels.')
 
 flags.register_validator('hidden', lambda widths: widths is None or all(w.isdigit() and int(w) > 0 for w in widths),
                          message='--hidden must be a comma-separated list of positive integers, e.g. 300,100')
@@ -32,7 +34,7 @@ for _rate in ('dropout', 'last_dropout'):
 # The flags each model reads, by model; any other model flag given for that model is a mistake.
 MODEL_FLAGS = {
     'mlp': ('hidden', 'activation', 'batch_norm', 'dropout'),
-    'geron_cnn': ('activation', 'padding', 'extra_conv', 'dropout', 'last_dropout'),
+    'geron_cnn': ('activation', 'padding', 'extra_conv', 'batch_norm', 'dropout', 'last_dropout'),
 }
 
 
@@ -45,5 +47,5 @@ def make_config(experiment: str, model: str) -> train.Config:
   if 'hidden' in model_options:
     model_options['hidden'] = [int(width) for width in model_options['hidden']]
   return common.make_config(
-      experiment=experiment, data=FLAGS.data, data_dir=FLAGS.data_dir, model=model, model_options=model_options,
-      representation='categorical', representation_options={'num_classes': 10})
+      experiment=experiment, data=FLAGS.data, data_dir=FLAGS.data_dir, augment=FLAGS.augment, model=model,
+      model_options=model_options, representation='categorical', representation_options={'num_classes': 10})

@@ -3,6 +3,7 @@ import gzip
 import pickle
 import time
 
+import jax
 import numpy as np
 import pytest
 
@@ -24,6 +25,25 @@ def _assert_one_line_naming(error: pytest.ExceptionInfo, *parts: str) -> None:
   assert '\n' not in message
   for part in parts:
     assert part in message
+
+
+def test_flip_and_shift_moves_whole_images_and_draws_both_flips():
+  images = np.arange(64 * 6 * 5, dtype=np.float32).reshape(64, 6, 5) + 1  # every pixel distinct and nonzero
+  out = np.asarray(datasets.flip_and_shift(jax.random.PRNGKey(0), images, max_shift=1))
+  assert out.shape == images.shape
+  flips = 0
+  for image, moved in zip(images, out):
+    matches = [(flip, dy, dx) for flip in (False, True) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
+               if np.array_equal(_shifted(image[:, ::-1] if flip else image, dy, dx), moved)]
+    assert len(matches) == 1
+    flips += matches[0][0]
+  assert 0 < flips < len(images)
+
+
+def _shifted(image, dy, dx):
+  """`image` moved down by dy and right by dx, zeros where nothing moved in."""
+  padded = np.pad(image, 1)
+  return padded[1 - dy:1 - dy + image.shape[0], 1 - dx:1 - dx + image.shape[1]]
 
 
 def test_carve_validation_moves_a_seeded_disjoint_subset():

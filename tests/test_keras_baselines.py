@@ -2,6 +2,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 keras = pytest.importorskip('keras')
@@ -47,6 +48,7 @@ def _count(tree) -> int:
     (_config('geron_cnn', padding='VALID'), FASHION, 1_413_834 - 2304 * 128 + 256 * 128),
     (_config('geron_cnn', last_dropout=0.25), FASHION, 1_413_834),
     (_config('geron_cnn', activation='leaky_relu'), FASHION, 1_413_834),
+    (_config('geron_cnn', batch_norm=True), FASHION, None),  # ours
     (_config('geron_cnn'), CIFAR10, None),
     (_config('mlp', hidden=(300, 200, 100), activation='leaky_relu', dropout=0.5), CIFAR10, None),
     # Task 2: both trunks with the two-head and the periodic readers, and the others.
@@ -130,10 +132,21 @@ def test_keras_losses_are_the_representations_losses(representation, options):
 def test_optimizers_are_keras_defaults_as_train_uses_them(optimizer, keras_class):
   config = train.Config(experiment='test', data='', model='mlp', representation='categorical', optimizer=optimizer,
                         learning_rate=0.003, momentum=0.9 if optimizer == 'sgd' else 0.0)
-  keras_optimizer = keras_baselines.make_optimizer(config)
+  keras_optimizer = keras_baselines.make_optimizer(config, steps_per_epoch=10)
   assert type(keras_optimizer) is keras_class
   assert float(keras_optimizer.learning_rate) == pytest.approx(0.003)
   if optimizer == 'sgd':
     assert keras_optimizer.momentum == 0.9
   else:
     assert keras_optimizer.epsilon == 1e-7  # what train.make_optimizer gives optax
+
+
+def test_cosine_schedule_is_the_one_train_uses():
+  config = train.Config(experiment='test', data='', model='mlp', representation='categorical', optimizer='sgd',
+                        learning_rate=0.5, schedule='cosine', epochs=3)
+  keras_optimizer = keras_baselines.make_optimizer(config, steps_per_epoch=4)
+  keras_rates = []
+  for step in range(13):
+    keras_optimizer.iterations.assign(step)
+    keras_rates.append(float(keras_optimizer.learning_rate))
+  np.testing.assert_allclose(keras_rates, optax.cosine_decay_schedule(0.5, 12)(np.arange(13)), rtol=1e-5, atol=1e-7)

@@ -26,6 +26,8 @@ def _count(tree):
     # Valid padding without the second pool ends on a 1x1x256 map: Dense(128) has 256*128+128 weights.
     ('geron_cnn', {'padding': 'VALID'}, (28, 28, 1), 1_413_834 - 2304 * 128 + 256 * 128),
     ('geron_cnn', {}, (32, 32, 3), 1_413_834 + 64 * 49 * 2 + 4096 * 128 - 2304 * 128),
+    # Batch norm after each conv replaces its bias by 4 numbers a channel (gamma, beta, moving mean and variance).
+    ('geron_cnn', {'batch_norm': True}, (28, 28, 1), 1_413_834 + 3 * (64 + 2 * 128 + 2 * 256)),
     # The report's clock CNN: 3x (Conv32, pool) on 150 px leaves 18x18x32 = 10,368 features.
     ('report_clock_cnn', {}, (150, 150, 1),
      832 + 9248 * 2 + 10368 * 1024 + 1024 + 1024 * 512 + 512 + 512 * 256 + 256 + 256 * 128 + 128 + 128 * 64 + 64

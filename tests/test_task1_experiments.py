@@ -36,6 +36,7 @@ def run_module(module: str, *args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize('module, flagfile, data', [
     ('fashion_mlp', 'fashion_mlp/final', 'fashion_mnist'),
     ('fashion_cnn', 'fashion_cnn/valid_padding', 'fashion_mnist'),
+    ('fashion_cnn', 'fashion_cnn/ours', 'fashion_mnist'),  # batch norm, augmentation, cosine schedule
     ('cifar10_transfer', 'cifar10_transfer/dropout0.25', 'cifar10'),
 ])
 def test_one_epoch_on_tiny_data_writes_results(tmp_path, module, flagfile, data):
@@ -73,6 +74,7 @@ def test_bad_values_are_refused_when_flags_are_parsed(bad_flag):
 @pytest.mark.parametrize('model, given, options', [
     ('mlp', ['--hidden=300,200,100', '--batch_norm'], {'hidden': [300, 200, 100], 'batch_norm': True}),
     ('geron_cnn', ['--padding=valid', '--last_dropout=0.25'], {'padding': 'VALID', 'last_dropout': 0.25}),
+    ('geron_cnn', ['--batch_norm'], {'batch_norm': True}),
     ('geron_cnn', [], {}),
 ])
 def test_only_the_given_model_flags_reach_the_model(model, given, options):
@@ -81,7 +83,7 @@ def test_only_the_given_model_flags_reach_the_model(model, given, options):
   assert config.model_options == options
 
 
-@pytest.mark.parametrize('model, flag', [('mlp', '--extra_conv'), ('geron_cnn', '--batch_norm'),
+@pytest.mark.parametrize('model, flag', [('mlp', '--extra_conv'), ('mlp', '--padding=valid'),
                                          ('geron_cnn', '--hidden=10')])
 def test_a_flag_the_model_does_not_read_ends_the_program(model, flag, capsys):
   with pytest.raises(SystemExit) as exit_info, parsed_flags('--workdir=unused', flag):

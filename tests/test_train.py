@@ -85,6 +85,18 @@ def test_every_representation_trains(clock_dir, tmp_path, representation, option
   assert np.isfinite(results['test_loss']) and 0 <= results['test_cse_minutes'] <= 360
 
 
+def test_cosine_schedule_decays_the_rate_to_zero_over_the_epochs():
+  config = _config('', optimizer='sgd', learning_rate=1.0, schedule='cosine', epochs=2)
+  optimizer = train.make_optimizer(config, steps_per_epoch=5)
+  params = {'w': np.zeros(())}
+  state = optimizer.init(params)
+  rates = []
+  for _ in range(11):
+    updates, state = optimizer.update({'w': np.ones(())}, state, params)
+    rates.append(-float(updates['w']))
+  assert rates[0] == pytest.approx(1) and rates[5] == pytest.approx(0.5) and rates[10] == pytest.approx(0, abs=1e-6)
+
+
 def test_fresh_data_renders_training_batches(clock_dir, tmp_path):
   results = train.train_and_evaluate(_config(clock_dir, epochs=1, fresh_data=True), str(tmp_path))
   assert np.isfinite(results['train_seconds'])
@@ -124,9 +136,10 @@ def test_steps_per_call_divides_the_epoch(monkeypatch, requested, steps, on_cpu_
 def _trainer_with_data(clock_dir):
   config = _config(clock_dir)
   splits = train.load_data(config)
-  trainer = train.Trainer(config, train.model_input(splits.train[0][:1]).shape[1:])
   num_train = len(splits.train[0])
-  return trainer, trainer.init_state(), trainer.put(splits.train), num_train // config.batch_size, num_train
+  steps = num_train // config.batch_size
+  trainer = train.Trainer(config, train.model_input(splits.train[0][:1]).shape[1:], steps)
+  return trainer, trainer.init_state(), trainer.put(splits.train), steps, num_train
 
 
 def test_an_epoch_makes_no_host_device_copies_and_compiles_once(clock_dir):

@@ -12,6 +12,8 @@ import pickle
 import zlib
 from collections.abc import Callable, Sequence
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -25,6 +27,20 @@ class Splits:
   train: tuple[np.ndarray, np.ndarray]
   val: tuple[np.ndarray, np.ndarray]
   test: tuple[np.ndarray, np.ndarray]
+
+
+def flip_and_shift(key: jax.Array, images: jax.Array, max_shift: int = 2) -> jax.Array:
+  """Training augmentation for Task 1, on the device: each image (N, H, W[, C]) mirrored left-right with
+  probability 1/2 and shifted by up to `max_shift` pixels along each axis, the uncovered border zero."""
+  flip_key, shift_key = jax.random.split(key)
+  num, height, width = images.shape[:3]
+  flipped = jax.random.bernoulli(flip_key, 0.5, (num,)).reshape((num,) + (1,) * (images.ndim - 1))
+  images = jnp.where(flipped, images[:, :, ::-1], images)
+  border = [(0, 0), (max_shift, max_shift), (max_shift, max_shift)] + [(0, 0)] * (images.ndim - 3)
+  offsets = jax.random.randint(shift_key, (num, 2), 0, 2 * max_shift + 1)
+  crop = lambda image, offset: jax.lax.dynamic_slice(
+      image, (offset[0], offset[1]) + (0,) * (images.ndim - 3), (height, width) + images.shape[3:])
+  return jax.vmap(crop)(jnp.pad(images, border), offsets)
 
 
 def carve_validation(train, test, *, seed: int, val_size: int) -> Splits:

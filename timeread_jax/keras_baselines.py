@@ -25,6 +25,7 @@ from timeread_jax import train
 _dense = functools.partial(keras.layers.Dense, kernel_initializer='lecun_normal')
 _conv = functools.partial(keras.layers.Conv2D, kernel_initializer='lecun_normal', padding='same')
 _pool = functools.partial(keras.layers.MaxPooling2D, pool_size=2, strides=2)
+_norm = functools.partial(keras.layers.BatchNormalization, momentum=0.9, epsilon=1e-5)  # the convnets' Flax settings
 _ACTIVATIONS = {'relu': keras.layers.ReLU,
                 'leaky_relu': functools.partial(keras.layers.LeakyReLU, negative_slope=0.1)}  # models.activation_fn
 
@@ -43,12 +44,16 @@ def _mlp(model: models.MLP) -> list:
 
 def _geron_cnn(model: models.GeronCNN) -> list:
   activation = _ACTIVATIONS[model.activation]
-  conv = functools.partial(_conv, padding=model.padding.lower())
-  layers = [conv(64, 7), activation(), _pool(), conv(128, 3), activation(), conv(128, 3), activation()]
+
+  def conv(features, kernel):
+    layer = _conv(features, kernel, padding=model.padding.lower(), use_bias=not model.batch_norm)
+    return [layer, _norm(), activation()] if model.batch_norm else [layer, activation()]
+
+  layers = [*conv(64, 7), _pool(), *conv(128, 3), *conv(128, 3)]
   if model.padding == 'SAME':
     layers.append(_pool())
   for _ in range(3 if model.extra_conv else 2):
-    layers += [conv(256, 3), activation()]
+    layers += conv(256, 3)
   return [*layers, _pool(), keras.layers.Flatten(),
           _dense(128), activation(), keras.layers.Dropout(model.dropout),
           _dense(64), activation(), keras.layers.Dropout(model.last_dropout),
@@ -66,11 +71,10 @@ def _report_clock_cnn(model: models.ReportClockCNN) -> list:
 
 
 def _clock_net(model: models.ClockNet) -> list:
-  norm = functools.partial(keras.layers.BatchNormalization, momentum=0.9, epsilon=1e-5)  # Flax's epsilon
-  layers = [_conv(16, 3, strides=2, use_bias=False), norm(), keras.layers.ReLU()]
+  layers = [_conv(16, 3, strides=2, use_bias=False), _norm(), keras.layers.ReLU()]
   for width in model.widths:
-    layers += [_conv(width, 3, use_bias=False), norm(), keras.layers.ReLU(), _pool()]
-  return [*layers, keras.layers.Flatten(), _dense(model.dense, use_bias=False), norm(), keras.layers.ReLU(),
+    layers += [_conv(width, 3, use_bias=False), _norm(), keras.layers.ReLU(), _pool()]
+  return [*layers, keras.layers.Flatten(), _dense(model.dense, use_bias=False), _norm(), keras.layers.ReLU(),
           _dense(model.num_outputs)]
 
 
@@ -87,12 +91,15 @@ def build_model(config: train.Config, input_shape: tuple[int, ...]) -> keras.Mod
   return keras.Sequential([keras.Input(input_shape), *_TWINS[type(flax_model)](flax_model)], name=config.model)
 
 
-def make_optimizer(config: train.Config) -> keras.Optimizer:
+def make_optimizer(config: train.Config, steps_per_epoch: int) -> keras.Optimizer:
   """The optimizer train.make_optimizer makes: Keras' defaults are what that one matches."""
+  learning_rate = config.learning_rate
+  if config.schedule == 'cosine':
+    learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, config.epochs * steps_per_epoch)
   if config.optimizer == 'sgd':
-    return keras.optimizers.SGD(config.learning_rate, momentum=config.momentum)
+    return keras.optimizers.SGD(learning_rate, momentum=config.momentum)
   optimizers = {'adam': keras.optimizers.Adam, 'nadam': keras.optimizers.Nadam, 'adadelta': keras.optimizers.Adadelta}
-  return optimizers[config.optimizer](config.learning_rate)
+  return optimizers[config.optimizer](learning_rate)
 
 
 def _cross_entropy(classes, logits):
@@ -164,7 +171,7 @@ def train_and_evaluate(config: train.Config) -> dict:
   (train_images, train_labels), val, (test_images, test_labels) = [
       (np.asarray(train.model_input(images)), labels) for images, labels in (splits.train, splits.val, splits.test)]
   model = build_model(config, train_images.shape[1:])
-  model.compile(optimizer=make_optimizer(config), loss=make_loss(config))
+  model.compile(optimizer=make_optimizer(config, len(train_images) // config.batch_size), loss=make_loss(config))
   name = f'keras_{keras.backend.backend()}'
   epoch_starts, epoch_seconds = [], []
 

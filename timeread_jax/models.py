@@ -47,6 +47,7 @@ class GeronCNN(nn.Module):
   activation: str = 'relu'
   padding: str = 'SAME'  # 'VALID' drops the second pool, as in the report, to keep a feature map
   extra_conv: bool = False  # a third Conv256 3x3 after the two
+  batch_norm: bool = False  # after each convolution, before its activation (beyond the report)
   dropout: float = 0.5
   last_dropout: float = 0.5
   dtype: jnp.dtype = jnp.float32
@@ -54,16 +55,21 @@ class GeronCNN(nn.Module):
   @nn.compact
   def __call__(self, x, train: bool):
     act = activation_fn(self.activation)
-    conv = functools.partial(nn.Conv, padding=self.padding, dtype=self.dtype)
     pool = functools.partial(nn.max_pool, window_shape=(2, 2), strides=(2, 2))
-    x = act(conv(64, (7, 7))(x.astype(self.dtype)))
-    x = pool(x)
-    x = act(conv(128, (3, 3))(x))
-    x = act(conv(128, (3, 3))(x))
+
+    def conv(x, features, kernel):
+      x = nn.Conv(features, kernel, padding=self.padding, use_bias=not self.batch_norm, dtype=self.dtype)(x)
+      if self.batch_norm:
+        x = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)
+      return act(x)
+
+    x = pool(conv(x.astype(self.dtype), 64, (7, 7)))
+    x = conv(x, 128, (3, 3))
+    x = conv(x, 128, (3, 3))
     if self.padding == 'SAME':
       x = pool(x)
     for _ in range(3 if self.extra_conv else 2):
-      x = act(conv(256, (3, 3))(x))
+      x = conv(x, 256, (3, 3))
     x = pool(x)
     x = x.reshape((x.shape[0], -1))
     x = nn.Dropout(self.dropout, deterministic=not train)(act(nn.Dense(128, dtype=self.dtype)(x)))

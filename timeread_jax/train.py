@@ -49,9 +49,11 @@ class Config:
   image_size: int = clocks.IMAGE_SIZE  # clocks only: 150 or 75
   val_size: int = 0  # 0: the data set's default (clocks: 10% of train)
   fresh_data: bool = False  # clocks only: render a new training batch every step
+  augment: bool = False  # Task 1 only: random horizontal flips and shifts of each training batch
   optimizer: str = 'adam'
   learning_rate: float = 1e-4
   momentum: float = 0.0
+  schedule: str = 'constant'  # or 'cosine': the learning rate decays to 0 over `epochs`
   epochs: int = 30
   batch_size: int = 32
   patience: int = 0  # early stopping on validation loss; 0 turns it off
@@ -76,16 +78,22 @@ class ConfigError(ValueError):
   """Settings that cannot run together, or a workdir that holds a different run."""
 
 
-def make_optimizer(config: Config) -> optax.GradientTransformation:
+def make_optimizer(config: Config, steps_per_epoch: int) -> optax.GradientTransformation:
   """Optax optimizers with Keras' defaults where they differ, so results compare with the report."""
+  if config.schedule == 'constant':
+    learning_rate = config.learning_rate
+  elif config.schedule == 'cosine':
+    learning_rate = optax.cosine_decay_schedule(config.learning_rate, config.epochs * steps_per_epoch)
+  else:
+    raise ConfigError(f'unknown schedule {config.schedule!r}: use constant or cosine')
   if config.optimizer == 'sgd':
-    return optax.sgd(config.learning_rate, momentum=config.momentum or None)
+    return optax.sgd(learning_rate, momentum=config.momentum or None)
   if config.optimizer == 'adam':
-    return optax.adam(config.learning_rate, eps=1e-7)
+    return optax.adam(learning_rate, eps=1e-7)
   if config.optimizer == 'nadam':
-    return optax.nadam(config.learning_rate, eps=1e-7)
+    return optax.nadam(learning_rate, eps=1e-7)
   if config.optimizer == 'adadelta':
-    return optax.adadelta(config.learning_rate, rho=0.95, eps=1e-7)
+    return optax.adadelta(learning_rate, rho=0.95, eps=1e-7)
   raise ConfigError(f'unknown optimizer {config.optimizer!r}: use sgd, adam, nadam or adadelta')
 
 
@@ -116,13 +124,13 @@ def model_input(images, dtype=jnp.float32):
 class Trainer:
   """The jitted functions of one run: built once from the config, compiled once, used for every epoch."""
 
-  def __init__(self, config: Config, input_shape: tuple[int, ...]):
+  def __init__(self, config: Config, input_shape: tuple[int, ...], steps_per_epoch: int):
     self.config = config
     self.representation = representations.build(config.representation, **config.representation_options)
     self.dtype = jnp.dtype(config.dtype)
     self.model = models.build(config.model, self.representation.num_outputs, dtype=self.dtype,
                               **config.model_options)
-    self.optimizer = make_optimizer(config)
+    self.optimizer = make_optimizer(config, steps_per_epoch)
     self.input_shape = input_shape
     # Data parallelism: every device holds the data and the state; each step's batch is split along `data`.
     self.mesh = jax.make_mesh((jax.device_count(),), ('data',), axis_types=(jax.sharding.AxisType.Auto,))
@@ -171,7 +179,10 @@ class Trainer:
       images = clocks.render_clocks(render_key, labels)
       return clocks.resize_images(images, self.config.image_size), labels
     images, labels = data
-    return images[indices], labels[indices]
+    images, labels = images[indices], labels[indices]
+    if self.config.augment:
+      images = datasets.flip_and_shift(key, images)
+    return images, labels
 
   def train_step(self, state: TrainState, data, indices):
     """One optimizer step on the examples at `indices`; returns the new state and the batch's mean metrics."""
@@ -323,11 +334,11 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
     write_text(os.path.join(workdir, 'flags.txt'), flags_text)
     write_json(os.path.join(workdir, 'versions.json'), package_versions())
   splits = load_data(config)
-  trainer = Trainer(config, model_input(splits.train[0][:1]).shape[1:])
   num_train = len(splits.train[0])
   steps_per_epoch = num_train // config.batch_size
   if steps_per_epoch == 0:
     raise ConfigError(f'batch size {config.batch_size} is larger than the {num_train} training examples')
+  trainer = Trainer(config, model_input(splits.train[0][:1]).shape[1:], steps_per_epoch)
   chunk = steps_per_call(config, steps_per_epoch, trainer.model)
   num_chunks = steps_per_epoch // chunk
   train_data = None if config.fresh_data else trainer.put(splits.train)
@@ -425,7 +436,8 @@ def restore_best(workdir: str) -> tuple[Trainer, TrainState]:
     config = Config(**json.load(f))
   if config.data != 'clocks':
     raise ConfigError(f'{workdir} holds a {config.data} run, not a clock reader')
-  trainer = Trainer(config, (config.image_size, config.image_size, 1))
+  # Any epoch length gives the optimizer state its structure, which is all a restore needs.
+  trainer = Trainer(config, (config.image_size, config.image_size, 1), steps_per_epoch=1)
   with checkpoints.Checkpoints(workdir) as ckpt:
     restored = ckpt.restore('best', trainer.init_state())
   if restored is None:

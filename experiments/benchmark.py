@@ -58,9 +58,10 @@ def make_config(model: str) -> train.Config:
   return dataclasses.replace(config, num_examples=examples)
 
 
-def matmul_peak_gflops(dtype: str, size: int = 4096, repeats: int = 5) -> float:
+def matmul_peak_gflops(dtype: str, repeats: int = 5) -> float:
   """GFLOP/s of a large jitted matmul, the fastest of `repeats` after a warm-up: what this machine can reach (other
-  load only ever slows a repeat down)."""
+  load only ever slows a repeat down). Accelerators get a larger one, so that dispatch time does not count."""
+  size = 4096 if jax.default_backend() == 'cpu' else 8192
   a, b = jax.random.normal(jax.random.PRNGKey(0), (2, size, size), dtype)
   matmul = jax.jit(jnp.matmul)
   matmul(a, b).block_until_ready()
@@ -74,13 +75,15 @@ def matmul_peak_gflops(dtype: str, size: int = 4096, repeats: int = 5) -> float:
 
 def flops_per_step(config: train.Config) -> float:
   """XLA's count of the floating-point operations in one training step of the model (one step, not a scan: XLA
-  counts a loop's body once)."""
+  counts a loop's body once), from the program before compilation: on GPUs the compiled one hands convolutions to
+  cuDNN, whose calls the count leaves out."""
   splits = train.load_data(config)
-  trainer = train.Trainer(config, train.model_input(splits.train[0][:1]).shape[1:])
+  trainer = train.Trainer(config, train.model_input(splits.train[0][:1]).shape[1:],
+                          len(splits.train[0]) // config.batch_size)
   data = jax.tree.map(lambda array: jax.ShapeDtypeStruct(array.shape, array.dtype), splits.train)
   indices = jax.ShapeDtypeStruct((1, config.batch_size), jnp.int32)
-  compiled = trainer.train_chunk.lower(jax.eval_shape(trainer.init_state), data, indices, unroll=True).compile()
-  return compiled.cost_analysis()['flops']
+  lowered = trainer.train_chunk.lower(jax.eval_shape(trainer.init_state), data, indices, unroll=True)
+  return lowered.cost_analysis()['flops']
 
 
 def _speed(result: dict) -> dict:
@@ -118,7 +121,10 @@ def markdown(summary: dict) -> str:
             *[f'{name} examples/s (range)' for name in backends], *[f'speed-up over {name}' for name in backends]]
   versions = ', '.join([summary['version'], *[summary['rows'][0][name]['version'] for name in backends]])
   xla_flags = f', XLA_FLAGS={summary["xla_flags"]}' if summary['xla_flags'] else ''
-  lines = [f'{summary["dtype"]} training on {summary["cpu"]} ({summary["cores"]} cores); {versions}{xla_flags}. '
+  hardware = f'{summary["cpu"]} ({summary["cores"]} cores)'
+  if summary['platform'] != 'cpu':
+    hardware = f'{summary["device"]} (host: {hardware})'
+  lines = [f'{summary["dtype"]} training on {hardware}; {versions}{xla_flags}. '
            f'{summary["dtype"]} matmul peak {summary["peak_gflops"]:.0f} GFLOP/s; median of {summary["repeats"]} '
            f'epochs after the first; load average {summary["load_average"][0]:.1f} at start, '
            f'{summary["load_average"][1]:.1f} at end.', '',
@@ -126,7 +132,7 @@ def markdown(summary: dict) -> str:
   for row in summary['rows']:
     flax_row = row['flax']
     cells = [row['model'], str(row['batch_size']), str(row['steps_per_epoch']), _examples_per_second(flax_row),
-             f'{flax_row["gflops_per_second"]:.0f}', f'{flax_row["share_of_peak"]:.0%}',
+             f'{flax_row["gflops_per_second"]:.0f}', f'{flax_row["share_of_peak"]:.1%}',
              *[_examples_per_second(row[name]) for name in backends],
              *[f'{row[name]["flax_speedup"]:.2f}x' for name in backends]]
     lines.append('| ' + ' | '.join(cells) + ' |')
@@ -150,7 +156,8 @@ def main(argv):
     rows = [benchmark(model, peak, workdir) for model in _MODELS.value]
   except (datasets.DataError, train.ConfigError, compare_keras.KerasRunError, OSError) as error:
     cli.fail(str(error).splitlines()[0])
-  summary = {'cpu': _cpu_name(), 'cores': os.cpu_count(), 'device': jax.devices()[0].device_kind,
+  summary = {'cpu': _cpu_name(), 'cores': os.cpu_count(), 'platform': jax.default_backend(),
+             'device': jax.devices()[0].device_kind,
              'version': f'jax {jax.__version__}', 'xla_flags': os.environ.get('XLA_FLAGS', ''), 'dtype': _DTYPE.value,
              'peak_gflops': peak, 'repeats': _REPEATS.value, 'keras_backends': compare_keras.keras_backends(),
              'load_average': [load_at_start, os.getloadavg()[0]], 'rows': rows}

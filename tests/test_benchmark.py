@@ -1,0 +1,26 @@
+"""experiments.benchmark as a user runs it, on a machine without Keras: the table and its JSON, with counted FLOPs."""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+
+
+def test_flax_alone_tables_speed_and_share_of_peak(tmp_path):
+  completed = subprocess.run(
+      [sys.executable, '-m', 'experiments.benchmark', '--models=clocknet', '--conv_steps=1', '--repeats=1',
+       '--keras_backend=none', f'--workdir={tmp_path}'],
+      cwd=REPO, capture_output=True, text=True, timeout=300, check=False,
+      env={**os.environ, 'TIMEREAD_CACHE': str(tmp_path / 'cache')})
+  assert completed.returncode == 0, completed.stderr[-3000:]
+  summary = json.loads((tmp_path / 'benchmark.json').read_text())
+  assert summary['keras_backends'] == [] and summary['peak_gflops'] > 0
+  [row] = summary['rows']
+  assert row['model'] == 'clocknet' and row['steps_per_epoch'] == 1
+  # XLA's count for one ClockNet step on 32 clocks of 150 px: about 573 MFLOP an example.
+  flops_per_example = row['flax']['gflops_per_second'] * 1e9 / row['flax']['examples_per_second']
+  assert 500e6 < flops_per_example < 650e6
+  table = (tmp_path / 'benchmark.md').read_text()
+  assert table in completed.stdout and '| clocknet | 32 | 1 |' in table

@@ -98,8 +98,10 @@ def benchmark(model: str, peak_gflops: float, workdir: str) -> dict:
   config = make_config(model)
   flax_run = compare_keras.flax_result(config, os.path.join(workdir, model, 'flax'))
   steps_per_epoch = flax_run['examples_per_epoch'] // config.batch_size
-  gflops = flops_per_step(config) * steps_per_epoch / flax_run['seconds_per_epoch'] / 1e9
+  flops_per_example = flops_per_step(config) / config.batch_size
+  gflops = flops_per_example * flax_run['examples_per_second'] / 1e9
   row = {'model': model, 'batch_size': config.batch_size, 'steps_per_epoch': steps_per_epoch,
+         'flops_per_example': flops_per_example,
          'flax': {**_speed(flax_run), 'gflops_per_second': gflops, 'share_of_peak': gflops / peak_gflops,
                   'load_average': flax_run['load_average']}}
   for backend in compare_keras.keras_backends():
@@ -117,7 +119,7 @@ def _examples_per_second(speed: dict) -> str:
 
 def markdown(summary: dict) -> str:
   backends = [f'keras_{backend}' for backend in summary['keras_backends']]
-  header = ['model', 'batch', 'steps/epoch', 'Flax examples/s (range)', 'GFLOP/s', 'of peak',
+  header = ['model', 'batch', 'steps/epoch', 'MFLOP/example', 'Flax examples/s (range)', 'GFLOP/s', 'of peak',
             *[f'{name} examples/s (range)' for name in backends], *[f'speed-up over {name}' for name in backends]]
   versions = ', '.join([summary['version'], *[summary['rows'][0][name]['version'] for name in backends]])
   xla_flags = f', XLA_FLAGS={summary["xla_flags"]}' if summary['xla_flags'] else ''
@@ -131,7 +133,8 @@ def markdown(summary: dict) -> str:
            '| ' + ' | '.join(header) + ' |', '| --- |' + ' ---: |' * (len(header) - 1)]
   for row in summary['rows']:
     flax_row = row['flax']
-    cells = [row['model'], str(row['batch_size']), str(row['steps_per_epoch']), _examples_per_second(flax_row),
+    cells = [row['model'], str(row['batch_size']), str(row['steps_per_epoch']), f'{row["flops_per_example"] / 1e6:.1f}',
+             _examples_per_second(flax_row),
              f'{flax_row["gflops_per_second"]:.0f}', f'{flax_row["share_of_peak"]:.1%}',
              *[_examples_per_second(row[name]) for name in backends],
              *[f'{row[name]["flax_speedup"]:.2f}x' for name in backends]]

@@ -7,6 +7,10 @@ import jax
 import numpy as np
 import pytest
 
+from tests.fake_data import fashion_mnist_arrays
+from tests.fake_data import idx_bytes
+from tests.fake_data import write_cifar10
+from tests.fake_data import write_fashion_mnist
 from timeread_jax import datasets
 
 _NUM_TRAIN, _NUM_TEST, _VAL_SIZE = 12, 5, 3
@@ -83,30 +87,10 @@ def test_shuffle_split_makes_seeded_disjoint_splits():
   assert not np.array_equal(other_seed.test[0], splits.test[0])
 
 
-def _idx_bytes(array: np.ndarray) -> bytes:
-  return bytes([0, 0, 8, array.ndim]) + np.array(array.shape, '>u4').tobytes() + array.astype(np.uint8).tobytes()
-
-
-def _write_fashion_mnist(folder, *, compress: bool = True) -> dict[str, np.ndarray]:
-  """Writes the four IDX files with random pixels; returns the arrays by file stem."""
-  rng = np.random.default_rng(0)
-  arrays = {}
-  for prefix, count in (('train', _NUM_TRAIN), ('t10k', _NUM_TEST)):
-    arrays[f'{prefix}-images-idx3-ubyte'] = rng.integers(0, 256, (count, 28, 28), dtype=np.uint8)
-    arrays[f'{prefix}-labels-idx1-ubyte'] = np.arange(count, dtype=np.uint8) % 10
-  folder.mkdir(parents=True, exist_ok=True)
-  for stem, array in arrays.items():
-    data = _idx_bytes(array)
-    if compress:
-      (folder / f'{stem}.gz').write_bytes(gzip.compress(data))
-    else:
-      (folder / stem).write_bytes(data)
-  return arrays
-
-
 @pytest.mark.parametrize('compress', [True, False])
 def test_fashion_mnist_from_idx_files(tmp_path, compress):
-  arrays = _write_fashion_mnist(tmp_path, compress=compress)
+  write_fashion_mnist(tmp_path, _NUM_TRAIN, _NUM_TEST, compress=compress)
+  arrays = fashion_mnist_arrays(_NUM_TRAIN, _NUM_TEST)
   splits = datasets.load_fashion_mnist(str(tmp_path), seed=0, val_size=_VAL_SIZE)
   assert splits.train[0].shape == (_NUM_TRAIN - _VAL_SIZE, 28, 28, 1)
   assert splits.val[0].shape == (_VAL_SIZE, 28, 28, 1)
@@ -119,7 +103,7 @@ def test_fashion_mnist_from_idx_files(tmp_path, compress):
 
 
 def test_fashion_mnist_falls_back_to_the_debian_folder(tmp_path, no_debian_copy):
-  _write_fashion_mnist(no_debian_copy)
+  write_fashion_mnist(no_debian_copy, _NUM_TRAIN, _NUM_TEST)
   (tmp_path / 'empty').mkdir()
   splits = datasets.load_fashion_mnist(str(tmp_path / 'empty'), seed=0, val_size=_VAL_SIZE)
   assert splits.test[0].shape == (_NUM_TEST, 28, 28, 1)
@@ -148,17 +132,17 @@ def _truncated(data: bytes) -> bytes:
     (lambda data: _truncated(gzip.compress(data)), True),
 ], ids=['bad magic', 'truncated', 'truncated inside gzip', 'not gzip', 'truncated gzip'])
 def test_fashion_mnist_corrupt_idx_names_the_file(tmp_path, corrupt, compress):
-  arrays = _write_fashion_mnist(tmp_path, compress=compress)
+  write_fashion_mnist(tmp_path, _NUM_TRAIN, _NUM_TEST, compress=compress)
   path = tmp_path / ('train-labels-idx1-ubyte' + ('.gz' if compress else ''))
-  path.write_bytes(corrupt(_idx_bytes(arrays['train-labels-idx1-ubyte'])))
+  path.write_bytes(corrupt(idx_bytes(fashion_mnist_arrays(_NUM_TRAIN, _NUM_TEST)['train-labels-idx1-ubyte'])))
   with pytest.raises(datasets.DataError) as error:
     datasets.load_fashion_mnist(str(tmp_path), seed=0, val_size=_VAL_SIZE)
   _assert_one_line_naming(error, str(path))
 
 
 def test_fashion_mnist_images_and_labels_must_match_in_count(tmp_path):
-  _write_fashion_mnist(tmp_path)
-  (tmp_path / 't10k-labels-idx1-ubyte.gz').write_bytes(gzip.compress(_idx_bytes(np.zeros(_NUM_TEST + 1))))
+  write_fashion_mnist(tmp_path, _NUM_TRAIN, _NUM_TEST)
+  (tmp_path / 't10k-labels-idx1-ubyte.gz').write_bytes(gzip.compress(idx_bytes(np.zeros(_NUM_TEST + 1))))
   with pytest.raises(datasets.DataError) as error:
     datasets.load_fashion_mnist(str(tmp_path), seed=0, val_size=_VAL_SIZE)
   _assert_one_line_naming(error, 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz')
@@ -168,25 +152,10 @@ _PER_BATCH = 4
 _MARKED_PIXEL = (2, 3, 1)  # row, column, channel of the one bright value in the first test image
 
 
-def _write_cifar10(folder) -> None:
-  """Writes the six batches in the python-version layout: rows of R, G and B planes, each 32x32 row-major."""
-  rng = np.random.default_rng(0)
-  folder.mkdir(parents=True, exist_ok=True)
-  for name in datasets._CIFAR10_FILES:  # pylint: disable=protected-access
-    data = rng.integers(0, 256, (_PER_BATCH, 3072), dtype=np.uint8)
-    if name == 'test_batch':
-      row, column, channel = _MARKED_PIXEL
-      data[0] = 0
-      data[0, channel * 1024 + row * 32 + column] = 255
-    batch = {b'batch_label': name.encode(), b'labels': [i % 10 for i in range(_PER_BATCH)], b'data': data,
-             b'filenames': [f'{name}_{i}.png'.encode() for i in range(_PER_BATCH)]}
-    (folder / name).write_bytes(pickle.dumps(batch))
-
-
 @pytest.mark.parametrize('given', ['batches folder', 'parent folder'])
 def test_cifar10_from_pickles(tmp_path, given):
   batches = tmp_path / 'cifar-10-batches-py'
-  _write_cifar10(batches)
+  write_cifar10(batches, _PER_BATCH, _MARKED_PIXEL)
   splits = datasets.load_cifar10(str(batches if given == 'batches folder' else tmp_path), seed=0, val_size=_VAL_SIZE)
   assert splits.train[0].shape == (5 * _PER_BATCH - _VAL_SIZE, 32, 32, 3)
   assert splits.val[0].shape == (_VAL_SIZE, 32, 32, 3)
@@ -212,7 +181,7 @@ def test_cifar10_missing_says_where_it_looked_and_how_to_get_it(tmp_path):
     pickle.dumps([1, 2, 3]),
 ], ids=['not a pickle', 'rows not 3072 bytes', 'fewer labels than rows', 'not a dict'])
 def test_cifar10_corrupt_batch_names_the_file(tmp_path, content):
-  _write_cifar10(tmp_path)
+  write_cifar10(tmp_path, _PER_BATCH)
   (tmp_path / 'data_batch_3').write_bytes(content)
   with pytest.raises(datasets.DataError) as error:
     datasets.load_cifar10(str(tmp_path), seed=0, val_size=_VAL_SIZE)

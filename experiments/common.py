@@ -31,8 +31,9 @@ flags.DEFINE_integer('val_size', 0, "Validation examples carved from train (0: t
                      lower_bound=0)
 flags.DEFINE_integer('steps_per_call', 0, 'Training steps per jitted call (0: a whole epoch, or one step for '
                      'convnets on CPU).', lower_bound=0)
-flags.DEFINE_integer('seeds', 1, 'Train this many seeds (from --seed on), each in workdir/seed_<seed>, and report '
-                     'the mean and standard deviation of every metric.', lower_bound=1)
+flags.DEFINE_integer('seeds', 1, 'Train this many seeds (from --seed on) side by side, vmapped in one computation; '
+                     'they share --seed\'s data split; each gets workdir/seed_<seed>/, and results.json the mean and '
+                     'standard deviation of every metric.', lower_bound=1)
 flags.DEFINE_enum('dtype', 'float32', ['float32', 'bfloat16'], 'Compute dtype; parameters stay float32.')
 flags.DEFINE_string('coordinator_address', '', 'host:port of process 0, for a multi-host run started by hand '
                     '(SLURM and TPU VM slices are detected without it).')
@@ -48,7 +49,7 @@ def make_config(**fields) -> train.Config:
       seed=FLAGS.seed, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
       optimizer=FLAGS.optimizer, momentum=FLAGS.momentum, schedule=FLAGS.schedule, patience=FLAGS.patience,
       num_examples=FLAGS.num_examples, val_size=FLAGS.val_size, steps_per_call=FLAGS.steps_per_call,
-      dtype=FLAGS.dtype, **fields)
+      dtype=FLAGS.dtype, num_seeds=FLAGS.seeds, **fields)
 
 
 def train_and_evaluate(config: train.Config) -> dict:
@@ -57,8 +58,6 @@ def train_and_evaluate(config: train.Config) -> dict:
     cli.fail(f'--process_id={FLAGS.process_id} must be below --num_processes={FLAGS.num_processes}')
   distributed.initialize(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
   try:
-    if FLAGS.seeds > 1:
-      return train.train_and_evaluate_seeds(config, FLAGS.workdir, FLAGS.seeds, FLAGS.flags_into_string())
     return train.train_and_evaluate(config, FLAGS.workdir, FLAGS.flags_into_string())
   except train.Preempted as preempted:
     print(f'stopped: {preempted}', file=sys.stderr)

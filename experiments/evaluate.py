@@ -2,8 +2,9 @@
 
   python -m experiments.evaluate --workdir=workdirs/clock_twohead/base --clock_data_dir=DIR [--predictions_out=P.npy]
 
-Restores the workdir's best checkpoint, reads DIR/images.npy and DIR/labels.npy (any N, resized to the model's
-image size), prints the metrics as one JSON line and writes the predicted (hour, minute) per image as int (N, 2).
+Restores the workdir's best checkpoint (of a run of several seeds, the first seed's), reads DIR/images.npy and
+DIR/labels.npy (any N, resized to the model's image size), prints the metrics as one JSON line and writes the
+predicted (hour, minute) per image as int (N, 2).
 """
 import json
 import os
@@ -30,7 +31,8 @@ def main(argv):
     trainer, state = train.restore_best(_WORKDIR.value)
     images, labels = clocks.load_leiden(_CLOCK_DATA_DIR.value)
     images = clocks.resize_images(images, trainer.config.image_size)
-    per_example = trainer.evaluate(state, trainer.put_eval(images, labels.astype(np.int32)))
+    per_example = {name: values[0] for name, values in  # a run of several seeds: its first seed's reader
+                   trainer.evaluate(state, trainer.put_eval(images, labels.astype(np.int32))).items()}
     print(json.dumps({'workdir': os.path.abspath(_WORKDIR.value), 'num_examples': len(images),
                       **train.summarize(per_example)}))
     if _PREDICTIONS_OUT.value:

@@ -103,13 +103,34 @@ def test_fresh_data_renders_training_batches(clock_dir, tmp_path):
   assert np.isfinite(_history(str(tmp_path))[0]['train_loss'])
 
 
-def test_seeds_report_mean_and_spread(clock_dir, tmp_path):
-  summary = train.train_and_evaluate_seeds(_config(clock_dir, epochs=1), str(tmp_path), num_seeds=2)
-  assert summary['seeds'] == [0, 1]
-  assert os.path.exists(tmp_path / 'seed_1' / 'results.json')
-  runs = [json.loads((tmp_path / f'seed_{s}' / 'results.json').read_text())['test_loss'] for s in (0, 1)]
-  assert summary['test_loss'] == pytest.approx(np.mean(runs))
-  assert summary['test_loss_std'] == pytest.approx(np.std(runs))
+def test_seeds_train_side_by_side_as_they_would_alone_and_report_mean_and_spread(clock_dir, tmp_path):
+  config = _config(clock_dir, epochs=2, seed=3)
+  summary = train.train_and_evaluate(dataclasses.replace(config, num_seeds=2), str(tmp_path / 'both'))
+  assert summary['seeds'] == [3, 4]
+  runs = [json.loads((tmp_path / 'both' / f'seed_{s}' / 'results.json').read_text()) for s in (3, 4)]
+  assert summary['test_loss'] == pytest.approx(np.mean([run['test_loss'] for run in runs]))
+  assert summary['test_loss_std'] == pytest.approx(np.std([run['test_loss'] for run in runs]))
+  assert runs[0]['test_loss'] != runs[1]['test_loss']
+  # The first seed trains as it would alone (the data split is the first seed's for all).
+  alone = train.train_and_evaluate(config, str(tmp_path / 'alone'))
+  assert runs[0]['test_loss'] == pytest.approx(alone['test_loss'], rel=1e-4)
+  for side_by_side, single in zip(_history(str(tmp_path / 'both' / 'seed_3')), _history(str(tmp_path / 'alone'))):
+    assert side_by_side == pytest.approx(single, rel=1e-4)
+
+
+def test_each_seed_stops_early_on_its_own(clock_dir, tmp_path):
+  config = _config(clock_dir, epochs=6, patience=1, learning_rate=0.01, num_seeds=3)
+  summary = train.train_and_evaluate(config, str(tmp_path))
+  epochs = []
+  for s in range(3):
+    losses = [record['val_loss'] for record in _history(str(tmp_path / f'seed_{s}'))]
+    improved = [loss < min(losses[:e], default=np.inf) for e, loss in enumerate(losses)]
+    assert all(improved[:-1]) and (len(losses) == 6 or not improved[-1])  # patience 1: it stops at its first miss
+    results = json.loads((tmp_path / f'seed_{s}' / 'results.json').read_text())
+    assert results['epochs'] == len(losses) and results['best_epoch'] == int(np.argmin(losses)) + 1
+    epochs.append(len(losses))
+  assert len(set(epochs)) > 1  # the seeds stopped at different epochs
+  assert summary['epochs'] == pytest.approx(np.mean(epochs))
 
 
 def test_restore_best_reads_what_training_kept(clock_dir, tmp_path):
@@ -117,7 +138,7 @@ def test_restore_best_reads_what_training_kept(clock_dir, tmp_path):
   results = train.train_and_evaluate(config, str(tmp_path))
   trainer, state = train.restore_best(str(tmp_path))
   splits = train.load_data(config)
-  per_example = trainer.evaluate(state, trainer.put_eval(*splits.test))
+  per_example = {name: values[0] for name, values in trainer.evaluate(state, trainer.put_eval(*splits.test)).items()}
   assert train.summarize(per_example, 'test_')['test_loss'] == pytest.approx(results['test_loss'], rel=1e-5)
   readings = train.decode_times(trainer, per_example['outputs'])
   assert readings.shape == (len(splits.test[0]), 2) and readings.dtype == np.int64
@@ -152,7 +173,7 @@ def test_an_epoch_makes_no_host_device_copies_and_compiles_once(clock_dir):
       jax.block_until_ready(metrics)
   assert trainer.train_chunk._cache_size() == 1  # pylint: disable=protected-access
   assert trainer.epoch_order._cache_size() == 1  # pylint: disable=protected-access
-  assert int(state.step) == 2 * steps
+  assert int(state.step[0]) == 2 * steps
 
 
 def test_training_state_is_donated(clock_dir):

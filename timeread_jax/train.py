@@ -58,6 +58,7 @@ class Config:
   batch_size: int = 32
   patience: int = 0  # early stopping on validation loss; 0 turns it off
   seed: int = 0
+  num_seeds: int = 1  # seeds seed, seed + 1, ... trained side by side in one computation
   steps_per_call: int = 0  # 0: a whole epoch per call, or 1 for convnets on CPU
   dtype: str = 'float32'  # compute dtype; parameters stay float32
 
@@ -122,7 +123,11 @@ def model_input(images, dtype=jnp.float32):
 
 
 class Trainer:
-  """The jitted functions of one run: built once from the config, compiled once, used for every epoch."""
+  """The jitted functions of one run: built once from the config, compiled once, used for every epoch.
+
+  The run's `num_seeds` seeds train side by side: every leaf of the state has a leading seed axis, and each jitted
+  function maps over it (`jax.vmap`), so one call advances, shuffles or evaluates every seed at once.
+  """
 
   def __init__(self, config: Config, input_shape: tuple[int, ...], steps_per_epoch: int):
     self.config = config
@@ -141,10 +146,12 @@ class Trainer:
                                out_shardings=self.replicated)
     self.eval_batch = jax.jit(self._eval_batch, out_shardings=self.replicated)
     self.epoch_order = jax.jit(self._epoch_order, static_argnums=(1, 2, 3),
-                               out_shardings=NamedSharding(self.mesh, P(None, 'data')))
+                               out_shardings=NamedSharding(self.mesh, P(None, None, 'data')))
+    self.keep_best = jax.jit(_keep_best, out_shardings=self.replicated)
 
   def init_state(self) -> TrainState:
-    return jax.jit(self._init_state, out_shardings=self.replicated)()
+    seeds = jnp.arange(self.config.seed, self.config.seed + self.config.num_seeds)
+    return jax.jit(jax.vmap(self._init_state), out_shardings=self.replicated)(seeds)
 
   def put(self, tree):
     """Host arrays onto every device; each process supplies its own devices' copies (works across hosts)."""
@@ -152,19 +159,22 @@ class Trainer:
         lambda x: jax.make_array_from_callback(x.shape, self.replicated, lambda index: x[index]), tree)
 
   def _epoch_order(self, state, num_examples, num_chunks, chunk):
-    """The current epoch's shuffled example indices: for each call, (steps per call, batch).
+    """The current epoch's shuffled example indices: for each call, (seeds, steps per call, batch).
 
-    Drawn on the device from the run's key and the epoch number (from the step count, also mid-epoch), so the
+    Drawn on the device from each seed's key and the epoch number (from the step count, also mid-epoch), so the
     host sends nothing and a resumed epoch repeats its order.
     """
-    epoch = state.step // (num_chunks * chunk)
-    shuffle_key = jax.random.split(state.rng)[0]  # a key of its own, apart from the per-step keys
-    order = jax.random.permutation(jax.random.fold_in(shuffle_key, epoch), num_examples)
-    order = order[:num_chunks * chunk * self.config.batch_size].reshape(num_chunks, chunk, self.config.batch_size)
-    return list(order)  # one array per call: indexing on the host would send the index to the device
+    def one_seed(state):
+      epoch = state.step // (num_chunks * chunk)
+      shuffle_key = jax.random.split(state.rng)[0]  # a key of its own, apart from the per-step keys
+      order = jax.random.permutation(jax.random.fold_in(shuffle_key, epoch), num_examples)
+      return order[:num_chunks * chunk * self.config.batch_size].reshape(num_chunks, chunk, self.config.batch_size)
 
-  def _init_state(self) -> TrainState:
-    init_rng, dropout_rng, rng = jax.random.split(jax.random.PRNGKey(self.config.seed), 3)
+    order = jax.vmap(one_seed)(state)
+    return [order[:, i] for i in range(num_chunks)]  # one array per call: indexing on the host would send the index
+
+  def _init_state(self, seed) -> TrainState:
+    init_rng, dropout_rng, rng = jax.random.split(jax.random.PRNGKey(seed), 3)
     dummy = jnp.zeros((1, *self.input_shape), self.dtype)
     variables = self.model.init({'params': init_rng, 'dropout': dropout_rng}, dummy, train=False)
     params = variables['params']
@@ -185,7 +195,7 @@ class Trainer:
     return images, labels
 
   def train_step(self, state: TrainState, data, indices):
-    """One optimizer step on the examples at `indices`; returns the new state and the batch's mean metrics."""
+    """One optimizer step of one seed on the examples at `indices`; the new state and the batch's mean metrics."""
     step_rng = jax.random.fold_in(state.rng, state.step)
     data_rng, dropout_rng = jax.random.split(step_rng)
     images, labels = self._batch(data, indices, data_rng)
@@ -205,20 +215,26 @@ class Trainer:
     return state, {'loss': loss, **metrics}
 
   def _train_chunk(self, state, data, indices, unroll):
-    """Steps over the rows of `indices`: a rolled `lax.scan`, or the steps traced one after another."""
-    if not unroll:
-      return jax.lax.scan(lambda s, i: self.train_step(s, data, i), state, indices)
-    metrics = []
-    for row in indices:  # not scan(unroll=True): XLA:CPU keeps that a loop, and runs it just as slowly
-      state, step_metrics = self.train_step(state, data, row)
-      metrics.append(step_metrics)
-    return state, jax.tree.map(lambda *values: jnp.stack(values), *metrics)
+    """Every seed's steps over its rows of `indices`: a rolled `lax.scan`, or the steps traced one after another."""
+    def one_seed(state, indices):
+      if not unroll:
+        return jax.lax.scan(lambda s, i: self.train_step(s, data, i), state, indices)
+      metrics = []
+      for row in indices:  # not scan(unroll=True): XLA:CPU keeps that a loop, and runs it just as slowly
+        state, step_metrics = self.train_step(state, data, row)
+        metrics.append(step_metrics)
+      return state, jax.tree.map(lambda *values: jnp.stack(values), *metrics)
+
+    return jax.vmap(one_seed)(state, indices)
 
   def _eval_batch(self, state, images, labels):
-    outputs = self.model.apply({'params': state.params, 'batch_stats': state.batch_stats},
-                               model_input(images, self.dtype), train=False)
-    return {'loss': self.representation.loss(outputs, labels), **self.representation.metrics(outputs, labels),
-            'outputs': outputs}
+    def one_seed(state):
+      outputs = self.model.apply({'params': state.params, 'batch_stats': state.batch_stats},
+                                 model_input(images, self.dtype), train=False)
+      return {'loss': self.representation.loss(outputs, labels), **self.representation.metrics(outputs, labels),
+              'outputs': outputs}
+
+    return jax.vmap(one_seed)(state)
 
   def put_eval(self, images: np.ndarray, labels: np.ndarray):
     """A split on the devices, padded to whole evaluation batches, with its true length."""
@@ -227,11 +243,17 @@ class Trainer:
     return self.put(padded), len(images)
 
   def evaluate(self, state, split) -> dict[str, np.ndarray]:
-    """Per-example losses, metrics and raw outputs over a split from `put_eval`, in fixed-size batches."""
+    """Per-example losses, metrics and raw outputs over a split from `put_eval`, in fixed-size batches: each
+    (seeds, examples, ...)."""
     (images, labels), num = split
     batches = [self.eval_batch(state, images[i:i + EVAL_BATCH_SIZE], labels[i:i + EVAL_BATCH_SIZE])
                for i in range(0, len(images), EVAL_BATCH_SIZE)]
-    return {name: np.concatenate([np.asarray(b[name]) for b in batches])[:num] for name in batches[0]}
+    return {name: np.concatenate([np.asarray(b[name]) for b in batches], axis=1)[:, :num] for name in batches[0]}
+
+
+def _keep_best(best: TrainState, state: TrainState, improved: jax.Array) -> TrainState:
+  """Each seed's state where it improved, else its best so far: the state to keep as 'best'."""
+  return jax.tree.map(lambda b, s: jnp.where(improved.reshape((-1,) + (1,) * (s.ndim - 1)), s, b), best, state)
 
 
 class ProgressBar:
@@ -326,7 +348,9 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
   """Trains (resuming from the workdir's latest checkpoint), evaluates the best epoch on test, writes results.
 
   `flags_text`, the command line's flags, is kept in workdir/flags.txt beside config.json. SIGTERM saves the
-  state mid-epoch and raises `Preempted`; the same call then resumes from that very step.
+  state mid-epoch and raises `Preempted`; the same call then resumes from that very step. With several seeds
+  (`config.num_seeds`) each stops early on its own, and gets workdir/seed_<seed>/ for its metrics.jsonl,
+  results.json and plots; workdir/results.json then holds every metric's mean and standard deviation.
   """
   workdir = os.path.abspath(workdir)
   check_workdir(config, workdir)
@@ -343,22 +367,29 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
   num_chunks = steps_per_epoch // chunk
   train_data = None if config.fresh_data else trainer.put(splits.train)
   val_split = trainer.put_eval(*splits.val)
+  seeds = list(range(config.seed, config.seed + config.num_seeds))
+  seed_dirs = [workdir] if len(seeds) == 1 else [os.path.join(workdir, f'seed_{seed}') for seed in seeds]
 
   state = trainer.init_state()
-  num_params = sum(x.size for x in jax.tree.leaves(state.params))
-  progress = {'epoch': 0, 'chunks_done': 0, 'epoch_metrics': {}, 'epoch_seconds': 0.0, 'history': [],
-              'best_val_loss': math.inf, 'best_epoch': 0, 'train_seconds': 0.0}
+  best_state = None  # each seed's state at its lowest validation loss
+  num_params = sum(x.size for x in jax.tree.leaves(state.params)) // len(seeds)
+  progress = {'epoch': 0, 'chunks_done': 0, 'epoch_metrics': {}, 'epoch_seconds': 0.0,
+              'history': [[] for _ in seeds], 'best_val_loss': [math.inf for _ in seeds],
+              'best_epoch': [0 for _ in seeds], 'train_seconds': 0.0}
   with checkpoints.Checkpoints(workdir) as ckpt, _SigtermFlag() as preempted:
     restored = ckpt.restore('latest', state)
     if restored:
       state, saved_progress = restored
       progress.update(saved_progress)  # over the defaults: checkpoints from before a new field still resume
+      restored_best = ckpt.restore('best', state)  # none yet when the first epoch was cut
+      best_state = restored_best[0] if restored_best else None
       _log(f'resumed from {workdir} at epoch {progress["epoch"]} + {progress["chunks_done"]} of {num_chunks} calls')
     _log(f'{config.experiment}: {num_params:,} parameters, {num_train} train / {val_split[1]} val / '
          f'{len(splits.test[0])} test examples, {steps_per_epoch} steps of {config.batch_size} per epoch '
-         f'({chunk} per call) on {jax.device_count()} x {jax.devices()[0].device_kind}')
+         f'({chunk} per call) on {jax.device_count()} x {jax.devices()[0].device_kind}'
+         + (f', {len(seeds)} seeds side by side' if len(seeds) > 1 else ''))
 
-    while progress['epoch'] < config.epochs and not _stopped_early(config, progress):
+    while progress['epoch'] < config.epochs and any(active := _active_seeds(config, progress)):
       epoch = progress['epoch'] + 1
       start = time.perf_counter() - progress['epoch_seconds']
       order = trainer.epoch_order(state, num_train, num_chunks, chunk)
@@ -371,62 +402,63 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
         if preempted.is_set():
           progress.update(chunks_done=index + 1, epoch_metrics=_join_metrics(progress, chunk_metrics),
                           epoch_seconds=time.perf_counter() - start)
-          ckpt.save('latest', int(state.step), state, progress)
-          raise Preempted(f'stopped by SIGTERM at step {int(state.step)}, saved; rerun the same command to resume')
+          ckpt.save('latest', int(state.step[0]), state, progress)
+          raise Preempted(f'stopped by SIGTERM at step {int(state.step[0])}, saved; rerun the same command to resume')
       progress_bar.close()
       step_metrics = _join_metrics(progress, chunk_metrics)
-      _check_finite(np.asarray(step_metrics['loss']), progress['epoch'] * steps_per_epoch)
+      _check_finite(step_metrics['loss'], progress['epoch'] * steps_per_epoch, active, seeds)
       seconds = time.perf_counter() - start
-      val = summarize(trainer.evaluate(state, val_split), 'val_')
-      record = {'epoch': epoch, **{f'train_{k}': float(np.mean(v)) for k, v in step_metrics.items()},
-                **val, 'epoch_seconds': seconds}
-      improved = val['val_loss'] < progress['best_val_loss']
-      progress['history'].append(record)
+      val = [summarize(outputs, 'val_') for outputs in _per_seed(trainer.evaluate(state, val_split))]
+      improved = [is_active and v['val_loss'] < best
+                  for is_active, v, best in zip(active, val, progress['best_val_loss'])]
+      for s in np.flatnonzero(active):
+        progress['history'][s].append({'epoch': epoch, **{f'train_{k}': float(np.mean(v[s])) for k, v in
+                                                          step_metrics.items()}, **val[s], 'epoch_seconds': seconds})
+      for s in np.flatnonzero(improved):
+        progress['best_val_loss'][s], progress['best_epoch'][s] = val[s]['val_loss'], epoch
       progress.update(epoch=epoch, chunks_done=0, epoch_metrics={}, epoch_seconds=0.0,
                       train_seconds=progress['train_seconds'] + seconds)
-      if improved:
-        progress.update(best_val_loss=val['val_loss'], best_epoch=epoch)
-        ckpt.save('best', int(state.step), state, progress)
-      ckpt.save('latest', int(state.step), state, progress)
-      _log(_epoch_line(record, config.epochs, improved))
+      if any(improved):
+        best_state = trainer.keep_best(state if best_state is None else best_state, state, np.array(improved))
+        ckpt.save('best', int(state.step[0]), best_state, progress)
+      ckpt.save('latest', int(state.step[0]), state, progress)
+      _log(_epoch_line([progress['history'][s][-1] for s in np.flatnonzero(active)], config.epochs, any(improved)))
       if is_main_process():  # rewritten whole from the checkpointed history: a resume never repeats a line
-        write_text(os.path.join(workdir, 'metrics.jsonl'), ''.join(json.dumps(r) + '\n' for r in progress['history']))
+        for seed_dir, history in zip(seed_dirs, progress['history']):
+          os.makedirs(seed_dir, exist_ok=True)
+          write_text(os.path.join(seed_dir, 'metrics.jsonl'), ''.join(json.dumps(r) + '\n' for r in history))
 
-    best_state, _ = ckpt.restore('best', state)
-  test_outputs = trainer.evaluate(best_state, trainer.put_eval(*splits.test))
-  best_record = progress['history'][progress['best_epoch'] - 1]
-  results = {**summarize(test_outputs, 'test_'), **{k: v for k, v in best_record.items() if k.startswith('val_')},
-             'epochs': progress['epoch'], 'best_epoch': progress['best_epoch'],
-             'train_seconds': progress['train_seconds'], 'num_params': num_params,
-             'device': f'{jax.device_count()} x {jax.devices()[0].device_kind}', 'config': dataclasses.asdict(config)}
-  if is_main_process():
-    write_json(os.path.join(workdir, 'results.json'), results)
-    plots.learning_curves(os.path.join(workdir, 'plots', 'learning_curves.png'), progress['history'])
-    if 'cse_minutes' in test_outputs:
-      plots.error_histogram(os.path.join(workdir, 'plots', 'cse_histogram.png'), test_outputs['cse_minutes'])
-  _log('test: ' + '  '.join(f'{k[5:]} {v:.4g}' for k, v in results.items() if k.startswith('test_')))
-  return results
-
-
-def train_and_evaluate_seeds(config: Config, workdir: str, num_seeds: int, flags_text: str = '') -> dict:
-  """`num_seeds` runs from config.seed on, each in workdir/seed_<seed>; results.json gets each metric's mean and
-  standard deviation, so that a difference between variants can be told from seed noise."""
-  seeds = range(config.seed, config.seed + num_seeds)
-  runs = [train_and_evaluate(dataclasses.replace(config, seed=seed), os.path.join(workdir, f'seed_{seed}'), flags_text)
-          for seed in seeds]
-  summary = {'seeds': list(seeds), 'device': runs[0]['device'], 'config': runs[0]['config']}
+  test_outputs = _per_seed(trainer.evaluate(best_state, trainer.put_eval(*splits.test)))
+  runs = []
+  for s, (seed, seed_dir, history) in enumerate(zip(seeds, seed_dirs, progress['history'])):
+    best_record = history[progress['best_epoch'][s] - 1]
+    runs.append({**summarize(test_outputs[s], 'test_'), **{k: v for k, v in best_record.items() if k.startswith('val_')},
+                 'epochs': len(history), 'best_epoch': progress['best_epoch'][s],
+                 'train_seconds': progress['train_seconds'], 'num_params': num_params,
+                 'device': f'{jax.device_count()} x {jax.devices()[0].device_kind}',
+                 'config': dataclasses.asdict(dataclasses.replace(config, seed=seed))})
+    if is_main_process():
+      write_json(os.path.join(seed_dir, 'results.json'), runs[-1])
+      plots.learning_curves(os.path.join(seed_dir, 'plots', 'learning_curves.png'), history)
+      if 'cse_minutes' in test_outputs[s]:
+        plots.error_histogram(os.path.join(seed_dir, 'plots', 'cse_histogram.png'), test_outputs[s]['cse_minutes'])
+  if len(seeds) == 1:
+    _log('test: ' + '  '.join(f'{k[5:]} {v:.4g}' for k, v in runs[0].items() if k.startswith('test_')))
+    return runs[0]
+  summary = {'seeds': seeds, 'device': runs[0]['device'], 'config': dataclasses.asdict(config)}
   for key, value in runs[0].items():
     if isinstance(value, (int, float)):
       values = [run[key] for run in runs]
       summary[key], summary[f'{key}_std'] = float(np.mean(values)), float(np.std(values))
-  write_json(os.path.join(os.path.abspath(workdir), 'results.json'), summary)
-  _log(f'{num_seeds} seeds: ' + '  '.join(f'{k[5:]} {summary[k]:.4g} ± {summary[k + "_std"]:.2g}'
-                                         for k in summary if k.startswith('test_') and not k.endswith('_std')))
+  if is_main_process():
+    write_json(os.path.join(workdir, 'results.json'), summary)
+  _log(f'{len(seeds)} seeds: ' + '  '.join(f'{k[5:]} {summary[k]:.4g} ± {summary[k + "_std"]:.2g}'
+                                          for k in summary if k.startswith('test_') and not k.endswith('_std')))
   return summary
 
 
 def restore_best(workdir: str) -> tuple[Trainer, TrainState]:
-  """The trainer and best-epoch state of a finished or running clock workdir, for evaluation elsewhere."""
+  """The trainer and best-epoch state (every seed's) of a finished or running clock workdir, for evaluation."""
   workdir = os.path.abspath(workdir)
   os.makedirs(workdir, exist_ok=True)
   path = os.path.join(workdir, 'config.json')
@@ -470,13 +502,19 @@ class _SigtermFlag:
       signal.signal(signal.SIGTERM, self.previous)
 
 
-def _join_metrics(progress: dict, chunk_metrics: list) -> dict[str, list[float]]:
-  """Per-step metrics of the epoch so far: those saved before a preemption, then this session's chunks."""
-  joined = {k: list(v) for k, v in progress['epoch_metrics'].items()}
+def _join_metrics(progress: dict, chunk_metrics: list) -> dict[str, list[list[float]]]:
+  """Each seed's per-step metrics of the epoch so far: those saved before a preemption, then this session's."""
+  joined = {k: [list(values) for values in v] for k, v in progress['epoch_metrics'].items()}
   for metrics in chunk_metrics:
     for k, v in metrics.items():
-      joined.setdefault(k, []).extend(np.asarray(v).tolist())
+      v = np.asarray(v)  # (seeds, steps)
+      for values, new in zip(joined.setdefault(k, [[] for _ in v]), v):
+        values.extend(new.tolist())
   return joined
+
+
+def _per_seed(per_example: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
+  return [{k: v[s] for k, v in per_example.items()} for s in range(len(per_example['loss']))]
 
 
 def is_main_process() -> bool:
@@ -490,18 +528,24 @@ def package_versions() -> dict[str, str]:
   return {'python': sys.version.split()[0], **{name: importlib.metadata.version(name) for name in names}}
 
 
-def _stopped_early(config: Config, progress: dict) -> bool:
-  return bool(config.patience) and progress['epoch'] - progress['best_epoch'] >= config.patience
+def _active_seeds(config: Config, progress: dict) -> list[bool]:
+  """Which seeds still train: early stopping ends each on its own (the others carry on)."""
+  return [not config.patience or progress['epoch'] - best < config.patience for best in progress['best_epoch']]
 
 
-def _check_finite(losses: np.ndarray, first_step: int) -> None:
-  bad = np.flatnonzero(~np.isfinite(losses))
-  if bad.size:
-    raise TrainingDiverged(f'loss became {losses[bad[0]]} at step {first_step + bad[0] + 1}; the last '
-                           'checkpoint keeps the last finite state: lower --learning_rate and rerun')
+def _check_finite(losses: list[list[float]], first_step: int, active: list[bool], seeds: list[int]) -> None:
+  for seed_losses, is_active, seed in zip(np.asarray(losses), active, seeds):
+    bad = np.flatnonzero(~np.isfinite(seed_losses))
+    if is_active and bad.size:
+      which = f' (seed {seed})' if len(seeds) > 1 else ''
+      raise TrainingDiverged(f'loss became {seed_losses[bad[0]]} at step {first_step + bad[0] + 1}{which}; the last '
+                             'checkpoint keeps the last finite state: lower --learning_rate and rerun')
 
 
-def _epoch_line(record: dict, epochs: int, improved: bool) -> str:
+def _epoch_line(records: list[dict], epochs: int, improved: bool) -> str:
+  """The epoch's line: its record, or with several seeds still training, their mean."""
+  record = {k: float(np.mean([r[k] for r in records])) for k in records[0]}
   shown = [k for k in record if k.startswith(('train_', 'val_')) and not k.endswith(('median_minutes', 'p90_minutes'))]
-  return (f'epoch {record["epoch"]}/{epochs}  ' + '  '.join(f'{k} {record[k]:.4g}' for k in shown)
-          + f'  ({record["epoch_seconds"]:.1f} s){"  *" if improved else ""}')
+  seeds = f'  (mean of {len(records)} seeds)' if len(records) > 1 else ''
+  return (f'epoch {records[0]["epoch"]}/{epochs}  ' + '  '.join(f'{k} {record[k]:.4g}' for k in shown)
+          + f'  ({record["epoch_seconds"]:.1f} s){"  *" if improved else ""}{seeds}')

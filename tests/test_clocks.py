@@ -7,6 +7,7 @@ import jax
 import numpy as np
 import pytest
 
+from tests.test_clock_experiments import _run
 from timeread_jax import clocks
 from timeread_jax.datasets import DataError
 
@@ -113,10 +114,18 @@ def _truncate(path):
     file.truncate(os.path.getsize(path) // 2)
 
 
+def _images_with_nan():
+  images = np.zeros((4, 150, 150), np.float32)
+  images[2, 10, 20] = np.nan
+  return images
+
+
 @pytest.mark.parametrize('damage, file_name, words', [
     (lambda d: os.remove(os.path.join(d, 'labels.npy')), 'labels.npy', 'not found'),
     (lambda d: _truncate(os.path.join(d, 'images.npy')), 'images.npy', 'not a readable .npy'),
     (lambda d: np.save(os.path.join(d, 'images.npy'), np.zeros((4, 150, 150), np.float32)), 'images.npy', 'uint8'),
+    (lambda d: np.save(os.path.join(d, 'images.npy'), _images_with_nan()), 'images.npy',
+     '1 NaN or infinite float32 pixels (first in image 2), expected uint8 grey levels 0-255'),
     (lambda d: np.save(os.path.join(d, 'images.npy'), np.zeros((4, 75, 75), np.uint8)), 'images.npy', 'shape'),
     (lambda d: np.save(os.path.join(d, 'labels.npy'), np.zeros((4, 3), int)), 'labels.npy', 'shape'),
     (lambda d: np.save(os.path.join(d, 'labels.npy'), np.zeros((4, 2), float)), 'labels.npy', 'integers'),
@@ -139,6 +148,15 @@ def test_load_leiden_names_the_file_and_the_problem(tmp_path, damage, file_name,
 def test_load_leiden_missing_directory(tmp_path):
   with pytest.raises(DataError, match='no such directory'):
     clocks.load_leiden(str(tmp_path / 'absent'))
+
+
+def test_an_experiment_on_nan_pixels_ends_in_one_line_and_exit_status_2(tmp_path):
+  data_dir = _leiden(tmp_path / 'data', _images_with_nan())
+  result = _run('clock_twohead', '--flagfile=experiments/flags/clock_twohead/base.flags',
+                f'--workdir={tmp_path / "w"}', f'--clock_data_dir={data_dir}', '--epochs=1', '--image_size=75')
+  assert result.returncode == 2, result.stderr[-2000:]
+  assert len(result.stderr.strip().splitlines()) == 1
+  assert os.path.join(data_dir, 'images.npy') in result.stderr and 'NaN' in result.stderr
 
 
 def test_cached_clocks_renders_once_then_reads_and_ignores_partial_files(tmp_path, monkeypatch):

@@ -4,6 +4,8 @@ Each holds the training state as a pytree and, beside it, the run's progress as 
 early-stopping counters), so a resumed run continues exactly where the saved one stood. Orbax finalizes a
 step directory only once it is completely written, so a save cut off by a kill is never restored.
 """
+import contextlib
+import errno
 import os
 
 import orbax.checkpoint as ocp
@@ -17,7 +19,7 @@ def _options(kind: str) -> ocp.CheckpointManagerOptions:
 
 
 class CheckpointError(ValueError):
-  """A checkpoint that cannot be restored into this run's state."""
+  """A checkpoint that cannot be restored into this run's state, or cannot be saved."""
 
 
 class Checkpoints:
@@ -29,12 +31,15 @@ class Checkpoints:
                       for kind in ('latest', 'best')}
 
   def save(self, kind: str, step: int, state, progress: dict) -> None:
-    self._managers[kind].save(step, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(state), progress=ocp.args.JsonSave(progress)))
+    with self._saving(kind):
+      self._managers[kind].save(step, args=ocp.args.Composite(
+          state=ocp.args.StandardSave(state), progress=ocp.args.JsonSave(progress)))
 
   def restore(self, kind: str, abstract_state):
     """(state, progress) of the newest `kind` checkpoint, or None where there is none yet."""
     manager = self._managers[kind]
+    with self._saving(kind):  # a save still in flight must fail as a save, not as a corrupt checkpoint
+      manager.wait_until_finished()
     step = manager.latest_step()
     if step is None:
       return None
@@ -47,9 +52,34 @@ class Checkpoints:
     return restored.state, restored.progress
 
   def close(self) -> None:
-    for manager in self._managers.values():
-      manager.wait_until_finished()
-      manager.close()
+    """Waits for both managers' saves and closes them, then raises the first save that failed."""
+    failures = []
+    for kind, manager in self._managers.items():
+      # Orbax raises each failure once, where it is first waited for; close() after a failed wait still waits for
+      # the writes that the failed finalization left running.
+      for finish in (manager.wait_until_finished, manager.close):
+        try:
+          with self._saving(kind):
+            finish()
+        except CheckpointError as failure:
+          failures.append(failure)
+    if failures:
+      raise failures[0]
+
+  @contextlib.contextmanager
+  def _saving(self, kind: str):
+    """Saves finish in the background: a write that failed is raised by a later call, as whatever Orbax or
+    tensorstore hit first (OSError, ValueError...). Orbax deletes no older step before a new one is complete."""
+    try:
+      yield
+    except Exception as error:  # pylint: disable=broad-except
+      directory = self._managers[kind].directory
+      if os.strerror(errno.ENOSPC) in str(error):  # an OSError's text, and tensorstore's
+        raise CheckpointError(f'no space left on device while saving the checkpoint into {directory}: the disk is '
+                              'full; free space and rerun the same command to resume') from error
+      first_line = str(error).partition('\n')[0]
+      raise CheckpointError(f'cannot save the checkpoint into {directory} ({type(error).__name__}: '
+                            f'{first_line})') from error
 
   def __enter__(self):
     return self

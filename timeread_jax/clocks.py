@@ -181,6 +181,11 @@ def load_leiden(data_dir: str) -> tuple[np.ndarray, np.ndarray]:
   if images.ndim != 3 or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE) or not len(images):
     raise DataError(f'{images_path}: shape {images.shape}, expected (N, {IMAGE_SIZE}, {IMAGE_SIZE}) with N > 0')
   if images.dtype != np.uint8:
+    # NaN is worth naming apart from the dtype: a cast to uint8 would quietly make it an arbitrary grey level.
+    non_finite = ~np.isfinite(images) if np.issubdtype(images.dtype, np.inexact) else np.zeros(0, bool)
+    if non_finite.any():
+      raise DataError(f'{images_path}: {np.count_nonzero(non_finite)} NaN or infinite {images.dtype} pixels (first '
+                      f'in image {np.argwhere(non_finite)[0, 0]}), expected uint8 grey levels 0-255')
     raise DataError(f'{images_path}: dtype {images.dtype}, expected uint8 grey levels 0-255')
   if not np.issubdtype(labels.dtype, np.integer):
     raise DataError(f'{labels_path}: dtype {labels.dtype}, expected integers (hour, minute)')

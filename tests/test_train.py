@@ -107,7 +107,7 @@ def test_fresh_data_renders_training_batches(clock_dir, tmp_path):
 
 
 def test_seeds_train_side_by_side_as_they_would_alone_and_report_mean_and_spread(clock_dir, tmp_path):
-  config = _config(clock_dir, epochs=2, seed=3)
+  config = _config(clock_dir, epochs=2, seed=3, model='mlp', model_options={'hidden': (16,)})  # compiles fast
   summary = train.train_and_evaluate(dataclasses.replace(config, num_seeds=2), str(tmp_path / 'both'))
   assert summary['seeds'] == [3, 4]
   runs = [json.loads((tmp_path / 'both' / f'seed_{s}' / 'results.json').read_text()) for s in (3, 4)]
@@ -122,7 +122,8 @@ def test_seeds_train_side_by_side_as_they_would_alone_and_report_mean_and_spread
 
 
 def test_each_seed_stops_early_on_its_own(clock_dir, tmp_path):
-  config = _config(clock_dir, epochs=6, patience=1, learning_rate=0.01, num_seeds=3)
+  config = _config(clock_dir, epochs=6, patience=1, learning_rate=0.01, num_seeds=3, model='mlp',
+                   model_options={'hidden': (16,)})
   summary = train.train_and_evaluate(config, str(tmp_path))
   epochs = []
   for s in range(3):

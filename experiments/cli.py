@@ -13,6 +13,14 @@ def fail(message: str) -> NoReturn:
   sys.exit(2)
 
 
+def require(name: str, what: str):
+  """The value of --`name`, or the end of the program in one line when it was not given."""
+  value = flags.FLAGS[name].value
+  if value is None or value == '':
+    fail(f'--{name} is required: {what}')
+  return value
+
+
 def _parse_flags(argv: list[str]) -> list[str]:
   try:
     remaining = flags.FLAGS(argv)

@@ -14,6 +14,8 @@ from timeread_jax import train
 
 FLAGS = flags.FLAGS
 
+# Required when a run starts (cli.require), not by absl: experiments.report imports these flags and gives each
+# variant a workdir of its own.
 flags.DEFINE_string('workdir', None, 'Where checkpoints, metrics.jsonl, results.json and plots go; '
                     'rerunning with the same workdir resumes.')
 flags.DEFINE_integer('seed', 0, 'Seeds the data split, initialization, shuffling and dropout.', lower_bound=0)
@@ -40,7 +42,6 @@ flags.DEFINE_string('coordinator_address', '', 'host:port of process 0, for a mu
 flags.DEFINE_integer('num_processes', 0, 'With --coordinator_address: how many processes take part.', lower_bound=0)
 flags.DEFINE_integer('process_id', 0, 'With --coordinator_address: this process\'s rank, 0 to num_processes-1.',
                      lower_bound=0)
-flags.mark_flag_as_required('workdir')
 
 
 def make_config(**fields) -> train.Config:
@@ -54,11 +55,12 @@ def make_config(**fields) -> train.Config:
 
 def train_and_evaluate(config: train.Config) -> dict:
   """Runs the experiment; the mistakes a user can make end in one line and exit status 2."""
+  run_dir = cli.require('workdir', "the folder for the run's checkpoints, metrics and results")
   if FLAGS.coordinator_address and not FLAGS.process_id < FLAGS.num_processes:
     cli.fail(f'--process_id={FLAGS.process_id} must be below --num_processes={FLAGS.num_processes}')
   distributed.initialize(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
   try:
-    return train.train_and_evaluate(config, FLAGS.workdir, FLAGS.flags_into_string())
+    return train.train_and_evaluate(config, run_dir, FLAGS.flags_into_string())
   except train.Preempted as preempted:
     print(f'stopped: {preempted}', file=sys.stderr)
     sys.exit(143)  # 128 + SIGTERM, as if the signal had ended the process

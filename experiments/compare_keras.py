@@ -156,6 +156,7 @@ def main(experiment: ModuleType, argv: list[str]) -> None:
   del argv
   if FLAGS.seeds > 1:
     cli.fail('--seeds does not apply: a comparison trains one seed in each framework')
+  workdir = cli.require('workdir', 'where the runs, compare.md and compare.json go')
   config = experiment.make_config()
   if config.fresh_data or config.augment:
     cli.fail(f'--{"fresh_data" if config.fresh_data else "augment"} changes batches inside the JAX train step, '
@@ -163,12 +164,12 @@ def main(experiment: ModuleType, argv: list[str]) -> None:
   if importlib.util.find_spec('keras') is None:
     cli.fail(f'Keras is not installed: pip install {KERAS_PACKAGES}')
   try:
-    results = compare(config, FLAGS.workdir, keras_backends())
+    results = compare(config, workdir, keras_backends())
   except (datasets.DataError, train.ConfigError, train.TrainingDiverged, OSError, KerasRunError) as error:
     cli.fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
   table = markdown(config, results)
-  train.write_text(os.path.join(FLAGS.workdir, 'compare.md'), table)
-  train.write_json(os.path.join(FLAGS.workdir, 'compare.json'), results)
+  train.write_text(os.path.join(workdir, 'compare.md'), table)
+  train.write_json(os.path.join(workdir, 'compare.json'), results)
   print(table, end='')
 
 

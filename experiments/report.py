@@ -80,7 +80,6 @@ flags.DEFINE_enum('suite', None, list(REPORT), 'Which part of Task 1 to run (req
 flags.DEFINE_list('variants', None, 'Run only these variants (flagfile names); the table still lists all.')
 flags.DEFINE_string('workdir_root', str(REPO / 'workdirs'), 'Variants run in WORKDIR_ROOT/SUITE/VARIANT; the '
                     'default is where the flagfiles put them.')
-FLAGS.set_default('workdir', '')  # required by experiments, but each run's is WORKDIR_ROOT/SUITE/VARIANT
 flags.register_multi_flags_validator(
     ['suite', 'variants'],
     lambda values: not (values['suite'] and values['variants']) or set(values['variants']) <= set(
@@ -214,8 +213,8 @@ def experiment_overrides() -> list[str]:
 def main(argv):
   if len(argv) > 1:
     cli.fail(f'unexpected arguments: {" ".join(argv[1:])}')
-  if not FLAGS.suite:  # not marked required: importing this module beside an experiment must not break its flags
-    cli.fail(f'--suite is required: one of {", ".join(REPORT)}')
+  # Checked here, not by absl: the tests import this module beside experiments, whose command lines lack --suite.
+  cli.require('suite', f'one of {", ".join(REPORT)}')
   overrides = experiment_overrides()
   suite_root = os.path.join(os.path.abspath(FLAGS.workdir_root), FLAGS.suite)
   failures = {}

@@ -63,6 +63,12 @@ def test_a_bad_flag_ends_in_one_line_and_exit_status_2(tmp_path, bad_flag, named
   assert not (tmp_path / 'workdir').exists()
 
 
+def test_a_missing_workdir_ends_in_one_line_and_exit_status_2():
+  completed = run_module('fashion_mlp', '--epochs=1')
+  assert completed.returncode == 2
+  assert completed.stderr == "error: --workdir is required: the folder for the run's checkpoints, metrics and results\n"
+
+
 @pytest.mark.parametrize('bad_flag', ['--activation=tanh', '--hidden=0', '--dropout=1', '--last_dropout=-0.1',
                                       '--padding=full', '--data=mnist', '--model=resnet'])
 def test_bad_values_are_refused_when_flags_are_parsed(bad_flag):

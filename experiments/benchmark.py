@@ -24,6 +24,7 @@ from experiments import cli
 from experiments import compare_keras
 from timeread_jax import clocks
 from timeread_jax import datasets
+from timeread_jax import files
 from timeread_jax import train
 
 _FASHION = dict(data='fashion_mnist', representation='categorical', representation_options={'num_classes': 10},
@@ -165,8 +166,8 @@ def main(argv):
              'peak_gflops': peak, 'repeats': _REPEATS.value, 'keras_backends': compare_keras.keras_backends(),
              'load_average': [load_at_start, os.getloadavg()[0]], 'rows': rows}
   table = markdown(summary)
-  train.write_text(os.path.join(workdir, 'benchmark.md'), table)
-  train.write_json(os.path.join(workdir, 'benchmark.json'), summary)
+  files.write_text(os.path.join(workdir, 'benchmark.md'), table)
+  files.write_json(os.path.join(workdir, 'benchmark.json'), summary)
   print(table, end='')
 
 

@@ -29,6 +29,7 @@ import jax
 
 from experiments import cli
 from timeread_jax import datasets
+from timeread_jax import files
 from timeread_jax import train
 
 FLAGS = flags.FLAGS
@@ -168,8 +169,8 @@ def main(experiment: ModuleType, argv: list[str]) -> None:
   except (datasets.DataError, train.ConfigError, train.TrainingDiverged, OSError, KerasRunError) as error:
     cli.fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
   table = markdown(config, results)
-  train.write_text(os.path.join(workdir, 'compare.md'), table)
-  train.write_json(os.path.join(workdir, 'compare.json'), results)
+  files.write_text(os.path.join(workdir, 'compare.md'), table)
+  files.write_json(os.path.join(workdir, 'compare.json'), results)
   print(table, end='')
 
 

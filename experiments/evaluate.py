@@ -16,6 +16,7 @@ from experiments import cli
 from timeread_jax import checkpoints
 from timeread_jax import clocks
 from timeread_jax import datasets
+from timeread_jax import files
 from timeread_jax import train
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'A clock experiment workdir.', required=True)
@@ -37,7 +38,7 @@ def main(argv):
                       **train.summarize(per_example)}))
     if _PREDICTIONS_OUT.value:
       readings = train.decode_times(trainer, per_example['outputs'])
-      train.write_npy(_PREDICTIONS_OUT.value, readings)
+      files.write_npy(_PREDICTIONS_OUT.value, readings)
   except (datasets.DataError, train.ConfigError, checkpoints.CheckpointError, OSError) as error:
     cli.fail(str(error).splitlines()[0])
 

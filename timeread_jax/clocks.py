@@ -11,8 +11,7 @@ Dial coordinates: face radius 1, x to the right, y down, 12 o'clock at -y; hand 
 """
 import functools
 import os
-import secrets
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -20,6 +19,7 @@ import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from timeread_jax import files
 from timeread_jax.datasets import DataError
 from timeread_jax.datasets import shuffle_split
 from timeread_jax.datasets import Splits
@@ -136,7 +136,7 @@ def cached_clocks(num_examples: int, seed: int, cache_dir: str) -> tuple[np.ndar
       raise DataError(f'{path}: unreadable cache entry ({_first_line(error)}); delete it to render again') from None
   images, labels = make_clocks(num_examples, seed)
   os.makedirs(cache_dir, exist_ok=True)
-  _write_atomically(path, lambda file: np.savez(file, images=images, labels=labels))
+  files.write_atomically(path, lambda file: np.savez(file, images=images, labels=labels))
   return images, labels
 
 
@@ -165,8 +165,8 @@ def load_splits(data_dir: str, *, num_examples: int, seed: int, image_size: int,
 def save_leiden(out_dir: str, images: np.ndarray, labels: np.ndarray) -> None:
   """Writes `out_dir`/images.npy and labels.npy, the layout load_leiden reads."""
   os.makedirs(out_dir, exist_ok=True)
-  _write_atomically(os.path.join(out_dir, 'images.npy'), lambda file: np.save(file, images))
-  _write_atomically(os.path.join(out_dir, 'labels.npy'), lambda file: np.save(file, labels))
+  files.write_atomically(os.path.join(out_dir, 'images.npy'), lambda file: np.save(file, images))
+  files.write_atomically(os.path.join(out_dir, 'labels.npy'), lambda file: np.save(file, labels))
 
 
 def load_leiden(data_dir: str) -> tuple[np.ndarray, np.ndarray]:
@@ -233,19 +233,6 @@ def _load_array(path: str) -> np.ndarray:
   if not isinstance(array, np.ndarray):
     raise DataError(f'{path}: holds an archive of arrays, expected a single .npy array')
   return array
-
-
-def _write_atomically(path: str, write: Callable) -> None:
-  """Writes through a temporary name in the same directory, so readers never see a partial file."""
-  temporary = f'{path}.{os.getpid()}-{secrets.token_hex(4)}.partial'
-  try:
-    with open(temporary, 'xb') as file:
-      write(file)
-    os.replace(temporary, path)
-  except BaseException:
-    if os.path.exists(temporary):
-      os.unlink(temporary)
-    raise
 
 
 def _first_line(error: Exception) -> str:

@@ -16,6 +16,7 @@ import time
 import keras
 import numpy as np
 
+from timeread_jax import files
 from timeread_jax import metrics
 from timeread_jax import models
 from timeread_jax import representations
@@ -199,7 +200,7 @@ def train_and_evaluate(config: train.Config) -> dict:
 
 def main(argv: list[str]) -> None:
   config_json, result_path = argv[1:]
-  train.write_json(result_path, train_and_evaluate(train.Config(**json.loads(config_json))))
+  files.write_json(result_path, train_and_evaluate(train.Config(**json.loads(config_json))))
 
 
 if __name__ == '__main__':

@@ -23,6 +23,7 @@ import optax
 from timeread_jax import checkpoints
 from timeread_jax import clocks
 from timeread_jax import datasets
+from timeread_jax import files
 from timeread_jax import models
 from timeread_jax import plots
 from timeread_jax import representations
@@ -317,26 +318,7 @@ def check_workdir(config: Config, workdir: str) -> None:
       raise ConfigError(f'{workdir} holds a run with other settings ({", ".join(differing)} differ); '
                             'use a new --workdir or the same flags')
   if is_main_process():
-    write_json(path, wanted)
-
-
-def write_text(path: str, text: str) -> None:
-  """Writes atomically: a reader sees the old file or the new one, never half of one."""
-  tmp = f'{path}.tmp'
-  with open(tmp, 'w') as f:
-    f.write(text)
-  os.replace(tmp, path)
-
-
-def write_json(path: str, value) -> None:
-  write_text(path, json.dumps(value, indent=2))
-
-
-def write_npy(path: str, array: np.ndarray) -> None:
-  """Writes atomically, like write_json."""
-  tmp = f'{path}.tmp.npy'
-  np.save(tmp, array)
-  os.replace(tmp, path)
+    files.write_json(path, wanted)
 
 
 def _log(message: str) -> None:
@@ -355,8 +337,8 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
   workdir = os.path.abspath(workdir)
   check_workdir(config, workdir)
   if is_main_process():
-    write_text(os.path.join(workdir, 'flags.txt'), flags_text)
-    write_json(os.path.join(workdir, 'versions.json'), package_versions())
+    files.write_text(os.path.join(workdir, 'flags.txt'), flags_text)
+    files.write_json(os.path.join(workdir, 'versions.json'), package_versions())
   splits = load_data(config)
   num_train = len(splits.train[0])
   steps_per_epoch = num_train // config.batch_size
@@ -426,7 +408,7 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
       if is_main_process():  # rewritten whole from the checkpointed history: a resume never repeats a line
         for seed_dir, history in zip(seed_dirs, progress['history']):
           os.makedirs(seed_dir, exist_ok=True)
-          write_text(os.path.join(seed_dir, 'metrics.jsonl'), ''.join(json.dumps(r) + '\n' for r in history))
+          files.write_text(os.path.join(seed_dir, 'metrics.jsonl'), ''.join(json.dumps(r) + '\n' for r in history))
 
   test_outputs = _per_seed(trainer.evaluate(best_state, trainer.put_eval(*splits.test)))
   runs = []
@@ -438,7 +420,7 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
                  'device': f'{jax.device_count()} x {jax.devices()[0].device_kind}',
                  'config': dataclasses.asdict(dataclasses.replace(config, seed=seed))})
     if is_main_process():
-      write_json(os.path.join(seed_dir, 'results.json'), runs[-1])
+      files.write_json(os.path.join(seed_dir, 'results.json'), runs[-1])
       plots.learning_curves(os.path.join(seed_dir, 'plots', 'learning_curves.png'), history)
       if 'cse_minutes' in test_outputs[s]:
         plots.error_histogram(os.path.join(seed_dir, 'plots', 'cse_histogram.png'), test_outputs[s]['cse_minutes'])
@@ -451,7 +433,7 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
       values = [run[key] for run in runs]
       summary[key], summary[f'{key}_std'] = float(np.mean(values)), float(np.std(values))
   if is_main_process():
-    write_json(os.path.join(workdir, 'results.json'), summary)
+    files.write_json(os.path.join(workdir, 'results.json'), summary)
   _log(f'{len(seeds)} seeds: ' + '  '.join(f'{k[5:]} {summary[k]:.4g} ± {summary[k + "_std"]:.2g}'
                                           for k in summary if k.startswith('test_') and not k.endswith('_std')))
   return summary

@@ -63,6 +63,10 @@ class Config:
   steps_per_call: int = 0  # 0: a whole epoch per call, or 1 for convnets on CPU
   dtype: str = 'float32'  # compute dtype; parameters stay float32
 
+  @property
+  def seeds(self) -> list[int]:
+    return list(range(self.seed, self.seed + self.num_seeds))
+
 
 class TrainState(flax.struct.PyTreeNode):
   step: jax.Array
@@ -151,8 +155,7 @@ class Trainer:
     self.keep_best = jax.jit(_keep_best, out_shardings=self.replicated)
 
   def init_state(self) -> TrainState:
-    seeds = jnp.arange(self.config.seed, self.config.seed + self.config.num_seeds)
-    return jax.jit(jax.vmap(self._init_state), out_shardings=self.replicated)(seeds)
+    return jax.jit(jax.vmap(self._init_state), out_shardings=self.replicated)(jnp.array(self.config.seeds))
 
   def put(self, tree):
     """Host arrays onto every device; each process supplies its own devices' copies (works across hosts)."""
@@ -349,7 +352,7 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
   num_chunks = steps_per_epoch // chunk
   train_data = None if config.fresh_data else trainer.put(splits.train)
   val_split = trainer.put_eval(*splits.val)
-  seeds = list(range(config.seed, config.seed + config.num_seeds))
+  seeds = config.seeds
   seed_dirs = [workdir] if len(seeds) == 1 else [os.path.join(workdir, f'seed_{seed}') for seed in seeds]
 
   state = trainer.init_state()
@@ -411,6 +414,13 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
           files.write_text(os.path.join(seed_dir, 'metrics.jsonl'), ''.join(json.dumps(r) + '\n' for r in history))
 
   test_outputs = _per_seed(trainer.evaluate(best_state, trainer.put_eval(*splits.test)))
+  return _write_results(config, workdir, seed_dirs, progress, test_outputs, num_params)
+
+
+def _write_results(config: Config, workdir: str, seed_dirs: list[str], progress: dict,
+                   test_outputs: list[dict[str, np.ndarray]], num_params: int) -> dict:
+  """Each seed's results.json and plots from its best epoch; with several seeds, their mean and spread too."""
+  seeds = config.seeds
   runs = []
   for s, (seed, seed_dir, history) in enumerate(zip(seeds, seed_dirs, progress['history'])):
     best_record = history[progress['best_epoch'][s] - 1]

@@ -26,8 +26,11 @@ flags.DEFINE_enum('optimizer', 'adam', ['sgd', 'adam', 'nadam', 'adadelta'], 'Op
 flags.DEFINE_float('momentum', 0.0, 'SGD momentum.', lower_bound=0)
 flags.DEFINE_enum('schedule', 'constant', ['constant', 'cosine'], 'Learning rate schedule; cosine decays it to 0 '
                   'over --epochs.')
-flags.DEFINE_integer('patience', 0, 'Early stopping: epochs without a lower validation loss; 0 turns it off.',
+flags.DEFINE_integer('patience', 0, 'Early stopping: epochs without a better --monitor; 0 turns it off.',
                      lower_bound=0)
+flags.DEFINE_string('monitor', 'val_loss', 'The validation metric that picks the best epoch (its checkpoint is the '
+                    'one evaluated on test) and drives --patience: val_loss, val_accuracy, val_cse_minutes... '
+                    'Accuracies are maximized, everything else minimized.')
 flags.DEFINE_integer('num_examples', 0, 'Use only the first N examples (0: all): smoke runs.', lower_bound=0)
 flags.DEFINE_integer('val_size', 0, "Validation examples carved from train (0: the data set's default).",
                      lower_bound=0)
@@ -49,8 +52,8 @@ def make_config(**fields) -> train.Config:
   return train.Config(
       seed=FLAGS.seed, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
       optimizer=FLAGS.optimizer, momentum=FLAGS.momentum, schedule=FLAGS.schedule, patience=FLAGS.patience,
-      num_examples=FLAGS.num_examples, val_size=FLAGS.val_size, steps_per_call=FLAGS.steps_per_call,
-      dtype=FLAGS.dtype, num_seeds=FLAGS.seeds, **fields)
+      monitor=FLAGS.monitor, num_examples=FLAGS.num_examples, val_size=FLAGS.val_size,
+      steps_per_call=FLAGS.steps_per_call, dtype=FLAGS.dtype, num_seeds=FLAGS.seeds, **fields)
 
 
 def train_and_evaluate(config: train.Config) -> dict:

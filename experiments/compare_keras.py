@@ -162,6 +162,9 @@ def main(experiment: ModuleType, argv: list[str]) -> None:
   if config.fresh_data or config.augment:
     cli.fail(f'--{"fresh_data" if config.fresh_data else "augment"} changes batches inside the JAX train step, '
              'which the Keras twin has no copy of')
+  if config.monitor not in ('val_loss', 'val_accuracy') or (config.monitor == 'val_accuracy'
+                                                             and config.representation != 'categorical'):
+    cli.fail(f'--monitor={config.monitor}: the Keras twin monitors val_loss, or val_accuracy for Task 1')
   if importlib.util.find_spec('keras') is None:
     cli.fail(f'Keras is not installed: pip install {KERAS_PACKAGES}')
   try:

@@ -22,7 +22,7 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 def test_one_epoch_on_tiny_data_tables_flax_against_keras_on_both_backends(tmp_path):
   completed = _run('--flagfile=experiments/flags/fashion_mlp/batchnorm.flags', f'--workdir={tmp_path}',
                    f'--data_dir={write_fashion_mnist(tmp_path / "data")}', '--val_size=16', '--num_examples=32',
-                   '--batch_size=8', '--epochs=1', '--keras_backend=jax')
+                   '--batch_size=8', '--epochs=1', '--keras_backend=jax', '--monitor=val_accuracy')
   assert completed.returncode == 0, completed.stderr[-3000:]
   results = json.loads((tmp_path / 'compare.json').read_text())
   assert list(results) == ['flax', 'keras_tensorflow', 'keras_jax']
@@ -40,6 +40,7 @@ def test_one_epoch_on_tiny_data_tables_flax_against_keras_on_both_backends(tmp_p
     ((), 'give an experiment variant'),
     (('--flagfile=experiments/flags/clock.flags',), 'is not an experiment variant'),
     (('--flagfile=experiments/flags/clock_twohead/fresh.flags',), '--fresh_data'),
+    (('--flagfile=experiments/flags/clock_twohead/base.flags', '--monitor=val_cse_minutes'), 'the Keras twin monitors'),
 ])
 def test_what_cannot_be_compared_ends_in_one_line(tmp_path, args, named):
   completed = _run(*args, f'--workdir={tmp_path}')

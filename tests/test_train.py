@@ -64,6 +64,30 @@ def test_early_stopping_ends_the_run(clock_dir, tmp_path):
   assert results['epochs'] == len(history) == results['best_epoch'] + 1 < 8
 
 
+@pytest.mark.parametrize('monitor, pick', [('val_hour_accuracy', np.argmax), ('val_cse_minutes', np.argmin)])
+def test_the_monitored_metric_picks_the_best_epoch(clock_dir, tmp_path, monitor, pick):
+  config = _config(clock_dir, epochs=4, learning_rate=0.01, monitor=monitor, model='mlp',
+                   model_options={'hidden': (16,)})
+  results = train.train_and_evaluate(config, str(tmp_path))
+  values = [record[monitor] for record in _history(str(tmp_path))]
+  assert results['best_epoch'] == int(pick(values)) + 1  # the first of equals, as Keras keeps it
+  assert results[monitor] == values[results['best_epoch'] - 1]
+
+
+def test_a_metric_the_run_does_not_validate_is_refused_before_training(clock_dir, tmp_path):
+  with pytest.raises(train.ConfigError, match="cannot monitor 'val_accuracy': this run validates val_loss, "):
+    train.train_and_evaluate(_config(clock_dir, monitor='val_accuracy'), str(tmp_path))
+  assert not os.path.exists(tmp_path / 'checkpoints')
+
+
+def test_a_run_from_before_a_new_setting_resumes_with_its_default(clock_dir, tmp_path):
+  train.train_and_evaluate(_config(clock_dir, epochs=1), str(tmp_path))
+  stored = json.loads((tmp_path / 'config.json').read_text())
+  del stored['monitor']
+  (tmp_path / 'config.json').write_text(json.dumps(stored))
+  assert train.train_and_evaluate(_config(clock_dir, epochs=2), str(tmp_path))['epochs'] == 2
+
+
 def test_a_workdir_of_another_run_is_refused_untouched(clock_dir, tmp_path):
   train.train_and_evaluate(_config(clock_dir, epochs=1), str(tmp_path))
   before = (tmp_path / 'config.json').read_text()

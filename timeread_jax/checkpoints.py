@@ -1,4 +1,5 @@
-"""Orbax checkpoints in `workdir/checkpoints`: `latest` to resume from, `best` (by validation loss) to evaluate.
+"""Orbax checkpoints in `workdir/checkpoints`: `latest` to resume from, `best` (by the monitored
+validation metric) to evaluate.
 
 Each holds the training state as a pytree and, beside it, the run's progress as JSON (epoch, history,
 early-stopping counters), so a resumed run continues exactly where the saved one stood. Orbax finalizes a

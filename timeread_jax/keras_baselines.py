@@ -163,7 +163,7 @@ def backend_version() -> str:
 def train_and_evaluate(config: train.Config) -> dict:
   """Trains the twin as train.train_and_evaluate trains the Flax model; its epoch times and best epoch's test metrics.
 
-  The same split, batch size, optimizer and epochs, early stopping on validation loss with the best epoch's weights
+  The same split, batch size, optimizer and epochs, early stopping on `config.monitor` with the best epoch's weights
   restored; an epoch is timed from its start to the start of its validation, as train.py times one. The test
   metrics are the representation's own, computed from the twin's outputs, so they mean what results.json's mean.
   """
@@ -172,7 +172,8 @@ def train_and_evaluate(config: train.Config) -> dict:
   (train_images, train_labels), val, (test_images, test_labels) = [
       (np.asarray(train.model_input(images)), labels) for images, labels in (splits.train, splits.val, splits.test)]
   model = build_model(config, train_images.shape[1:])
-  model.compile(optimizer=make_optimizer(config, len(train_images) // config.batch_size), loss=make_loss(config))
+  model.compile(optimizer=make_optimizer(config, len(train_images) // config.batch_size), loss=make_loss(config),
+                metrics=['accuracy'] if config.monitor == 'val_accuracy' else None)
   name = f'keras_{keras.backend.backend()}'
   epoch_starts, epoch_seconds = [], []
 
@@ -187,7 +188,8 @@ def train_and_evaluate(config: train.Config) -> dict:
       on_epoch_end=lambda epoch, logs: print(
           f'{name} epoch {epoch + 1}/{config.epochs}  train_loss {logs["loss"]:.4g}  val_loss {logs["val_loss"]:.4g}'
           f'  ({epoch_seconds[-1]:.1f} s)', flush=True))
-  stopping = keras.callbacks.EarlyStopping(patience=config.patience or config.epochs, restore_best_weights=True)
+  stopping = keras.callbacks.EarlyStopping(config.monitor, patience=config.patience or config.epochs,
+                                           restore_best_weights=True)
   model.fit(train_images, train_labels, batch_size=config.batch_size, epochs=config.epochs, validation_data=val,
             validation_batch_size=train.EVAL_BATCH_SIZE, callbacks=[timer, stopping], verbose=0)
   outputs = model.predict(test_images, batch_size=train.EVAL_BATCH_SIZE, verbose=0).astype(np.float32)

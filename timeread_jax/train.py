@@ -5,7 +5,6 @@ jitted `lax.scan` with the training state donated, so the host does no per-step 
 """
 import dataclasses
 import json
-import math
 import os
 import signal
 import sys
@@ -57,7 +56,8 @@ class Config:
   schedule: str = 'constant'  # or 'cosine': the learning rate decays to 0 over `epochs`
   epochs: int = 30
   batch_size: int = 32
-  patience: int = 0  # early stopping on validation loss; 0 turns it off
+  patience: int = 0  # early stopping: epochs without a better `monitor`; 0 turns it off
+  monitor: str = 'val_loss'  # the validation metric that picks the best epoch; accuracies up, the rest down
   seed: int = 0
   num_seeds: int = 1  # seeds seed, seed + 1, ... trained side by side in one computation
   steps_per_call: int = 0  # 0: a whole epoch per call, or 1 for convnets on CPU
@@ -315,8 +315,10 @@ def check_workdir(config: Config, workdir: str) -> None:
   if os.path.exists(path):
     with open(path) as f:
       stored = json.load(f)
+    # A field added to Config since the stored run was made held its default there.
+    defaults = {f.name: f.default for f in dataclasses.fields(Config) if f.default is not dataclasses.MISSING}
     differing = sorted(k for k in set(stored) | set(wanted)
-                       if k not in RESUMABLE_FIELDS and stored.get(k) != wanted.get(k))
+                       if k not in RESUMABLE_FIELDS and stored.get(k, defaults.get(k)) != wanted.get(k))
     if differing:
       raise ConfigError(f'{workdir} holds a run with other settings ({", ".join(differing)} differ); '
                             'use a new --workdir or the same flags')
@@ -348,6 +350,7 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
   if steps_per_epoch == 0:
     raise ConfigError(f'batch size {config.batch_size} is larger than the {num_train} training examples')
   trainer = Trainer(config, model_input(splits.train[0][:1]).shape[1:], steps_per_epoch)
+  _check_monitor(trainer, splits.val[1])
   chunk = steps_per_call(config, steps_per_epoch, trainer.model)
   num_chunks = steps_per_epoch // chunk
   train_data = None if config.fresh_data else trainer.put(splits.train)
@@ -356,15 +359,17 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
   seed_dirs = [workdir] if len(seeds) == 1 else [os.path.join(workdir, f'seed_{seed}') for seed in seeds]
 
   state = trainer.init_state()
-  best_state = None  # each seed's state at its lowest validation loss
+  best_state = None  # each seed's state at its best `config.monitor`
   num_params = sum(x.size for x in jax.tree.leaves(state.params)) // len(seeds)
   progress = {'epoch': 0, 'chunks_done': 0, 'epoch_metrics': {}, 'epoch_seconds': 0.0,
-              'history': [[] for _ in seeds], 'best_val_loss': [math.inf for _ in seeds],
+              'history': [[] for _ in seeds], 'best_monitored': [None for _ in seeds],
               'best_epoch': [0 for _ in seeds], 'train_seconds': 0.0}
   with checkpoints.Checkpoints(workdir) as ckpt, _SigtermFlag() as preempted:
     restored = ckpt.restore('latest', state)
     if restored:
       state, saved_progress = restored
+      if 'best_val_loss' in saved_progress:  # saved before `monitor` existed, when it was always val_loss
+        saved_progress['best_monitored'] = saved_progress.pop('best_val_loss')
       progress.update(saved_progress)  # over the defaults: checkpoints from before a new field still resume
       restored_best = ckpt.restore('best', state)  # none yet when the first epoch was cut
       best_state = restored_best[0] if restored_best else None
@@ -394,13 +399,13 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
       _check_finite(step_metrics['loss'], progress['epoch'] * steps_per_epoch, active, seeds)
       seconds = time.perf_counter() - start
       val = [summarize(outputs, 'val_') for outputs in _per_seed(trainer.evaluate(state, val_split))]
-      improved = [is_active and v['val_loss'] < best
-                  for is_active, v, best in zip(active, val, progress['best_val_loss'])]
+      improved = [is_active and _better(config.monitor, v[config.monitor], best)
+                  for is_active, v, best in zip(active, val, progress['best_monitored'])]
       for s in np.flatnonzero(active):
         progress['history'][s].append({'epoch': epoch, **{f'train_{k}': float(np.mean(v[s])) for k, v in
                                                           step_metrics.items()}, **val[s], 'epoch_seconds': seconds})
       for s in np.flatnonzero(improved):
-        progress['best_val_loss'][s], progress['best_epoch'][s] = val[s]['val_loss'], epoch
+        progress['best_monitored'][s], progress['best_epoch'][s] = val[s][config.monitor], epoch
       progress.update(epoch=epoch, chunks_done=0, epoch_metrics={}, epoch_seconds=0.0,
                       train_seconds=progress['train_seconds'] + seconds)
       if any(improved):
@@ -518,6 +523,22 @@ def package_versions() -> dict[str, str]:
   import importlib.metadata  # pylint: disable=g-import-not-at-top
   names = ('jax', 'jaxlib', 'flax', 'optax', 'orbax-checkpoint', 'numpy')
   return {'python': sys.version.split()[0], **{name: importlib.metadata.version(name) for name in names}}
+
+
+def _check_monitor(trainer: Trainer, labels: np.ndarray) -> None:
+  """Refuses a `monitor` that the validation summary will not have, before any training."""
+  num_outputs = trainer.representation.num_outputs
+  names = jax.eval_shape(trainer.representation.metrics, jax.ShapeDtypeStruct((1, num_outputs), jnp.float32),
+                         jax.ShapeDtypeStruct((1, *labels.shape[1:]), labels.dtype))
+  known = summarize({'loss': np.zeros(1), **{name: np.zeros(1) for name in names}}, 'val_')
+  if trainer.config.monitor not in known:
+    raise ConfigError(f'cannot monitor {trainer.config.monitor!r}: this run validates {", ".join(known)}')
+
+
+def _better(monitor: str, value: float, best: float | None) -> bool:
+  if best is None:
+    return True
+  return value > best if monitor.endswith('accuracy') else value < best
 
 
 def _active_seeds(config: Config, progress: dict) -> list[bool]:

@@ -1,4 +1,5 @@
 """Parameter counts against the counts Keras reports for the same architectures, and output shapes."""
+import flax.linen
 import jax
 import jax.numpy as jnp
 import pytest
@@ -60,3 +61,17 @@ def test_bfloat16_compute_keeps_float32_parameters():
 def test_unknown_activation_is_refused():
   with pytest.raises(ValueError, match='leaky_relu'):
     models.activation_fn('tanh')
+
+
+@pytest.mark.parametrize('height, width', [(28, 28), (7, 7), (75, 38)])
+def test_max_pool_2x2_pools_and_differentiates_as_flax_max_pool(height, width):
+  x = jax.random.normal(jax.random.PRNGKey(0), (2, height, width, 3))  # no ties: one maximum per window
+
+  def flax_pool(x):
+    return flax.linen.max_pool(x, (2, 2), (2, 2))
+
+  assert jnp.array_equal(models.max_pool_2x2(x), flax_pool(x))
+  weights = jax.random.normal(jax.random.PRNGKey(1), (2, height // 2, width // 2, 3))
+  ours, theirs = (jax.grad(lambda x, pool=pool: jnp.sum(pool(x) * weights))(x) for pool in (models.max_pool_2x2,
+                                                                                          flax_pool))
+  assert jnp.array_equal(ours, theirs)

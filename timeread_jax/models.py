@@ -18,6 +18,18 @@ def activation_fn(name: str, leaky_slope: float = 0.1):
   raise ValueError(f'unknown activation {name!r}: use relu or leaky_relu')
 
 
+def max_pool_2x2(x):
+  """2x2 max-pooling with stride 2, dropping an odd last row or column (nn.max_pool's VALID padding).
+
+  Written as a reshape and a max rather than nn.max_pool's reduce_window, whose gradient (select-and-scatter) XLA:CPU
+  runs slowly: this makes a Géron CNN training step about a quarter faster there. The values are the same; where a
+  window holds several equal maxima their gradient is shared out instead of going to one of them.
+  """
+  batch, height, width, channels = x.shape
+  x = x[:, :height // 2 * 2, :width // 2 * 2]
+  return x.reshape(batch, height // 2, 2, width // 2, 2, channels).max(axis=(2, 4))
+
+
 class MLP(nn.Module):
   """Géron's Fashion-MNIST MLP (Flatten-300-100-10), with the report's ablations as options."""
   num_outputs: int
@@ -55,7 +67,6 @@ class GeronCNN(nn.Module):
   @nn.compact
   def __call__(self, x, train: bool):
     act = activation_fn(self.activation)
-    pool = functools.partial(nn.max_pool, window_shape=(2, 2), strides=(2, 2))
 
     def conv(x, features, kernel):
       x = nn.Conv(features, kernel, padding=self.padding, use_bias=not self.batch_norm, dtype=self.dtype)(x)
@@ -63,14 +74,14 @@ class GeronCNN(nn.Module):
         x = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)
       return act(x)
 
-    x = pool(conv(x.astype(self.dtype), 64, (7, 7)))
+    x = max_pool_2x2(conv(x.astype(self.dtype), 64, (7, 7)))
     x = conv(x, 128, (3, 3))
     x = conv(x, 128, (3, 3))
     if self.padding == 'SAME':
-      x = pool(x)
+      x = max_pool_2x2(x)
     for _ in range(3 if self.extra_conv else 2):
       x = conv(x, 256, (3, 3))
-    x = pool(x)
+    x = max_pool_2x2(x)
     x = x.reshape((x.shape[0], -1))
     x = nn.Dropout(self.dropout, deterministic=not train)(act(nn.Dense(128, dtype=self.dtype)(x)))
     x = nn.Dropout(self.last_dropout, deterministic=not train)(act(nn.Dense(64, dtype=self.dtype)(x)))
@@ -87,7 +98,7 @@ class ReportClockCNN(nn.Module):
   def __call__(self, x, train: bool):
     x = x.astype(self.dtype)
     for kernel in (5, 3, 3):
-      x = nn.max_pool(nn.relu(nn.Conv(32, (kernel, kernel), dtype=self.dtype)(x)), (2, 2), (2, 2))
+      x = max_pool_2x2(nn.relu(nn.Conv(32, (kernel, kernel), dtype=self.dtype)(x)))
     x = x.reshape((x.shape[0], -1))
     for width in self.dense:
       x = nn.relu(nn.Dense(width, dtype=self.dtype)(x))
@@ -111,7 +122,7 @@ class ClockNet(nn.Module):
     x = nn.relu(norm()(x))
     for width in self.widths:
       x = nn.Conv(width, (3, 3), use_bias=False, dtype=self.dtype)(x)
-      x = nn.max_pool(nn.relu(norm()(x)), (2, 2), (2, 2))
+      x = max_pool_2x2(nn.relu(norm()(x)))
     x = x.reshape((x.shape[0], -1))
     x = nn.relu(norm()(nn.Dense(self.dense, use_bias=False, dtype=self.dtype)(x)))
     return nn.Dense(self.num_outputs, dtype=self.dtype)(x)

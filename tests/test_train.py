@@ -77,7 +77,9 @@ def test_the_monitored_metric_picks_the_best_epoch(clock_dir, tmp_path, monitor,
 def test_a_metric_the_run_does_not_validate_is_refused_before_training(clock_dir, tmp_path):
   with pytest.raises(train.ConfigError, match="cannot monitor 'val_accuracy': this run validates val_loss, "):
     train.train_and_evaluate(_config(clock_dir, monitor='val_accuracy'), str(tmp_path))
-  assert not os.path.exists(tmp_path / 'checkpoints')
+  assert not os.path.exists(tmp_path / 'config.json') and not os.path.exists(tmp_path / 'checkpoints')
+  corrected = train.train_and_evaluate(_config(clock_dir, epochs=1, monitor='val_hour_accuracy'), str(tmp_path))
+  assert corrected['epochs'] == 1
 
 
 def test_a_run_from_before_a_new_setting_resumes_with_its_default(clock_dir, tmp_path):

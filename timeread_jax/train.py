@@ -307,11 +307,14 @@ def steps_per_call(config: Config, steps_per_epoch: int, model) -> int:
   return max(d for d in range(1, min(requested, steps_per_epoch) + 1) if steps_per_epoch % d == 0)
 
 
+def _as_json(config: Config) -> dict:
+  return json.loads(json.dumps(dataclasses.asdict(config)))  # as config.json reads back: tuples become lists
+
+
 def check_workdir(config: Config, workdir: str) -> None:
-  """Writes config.json, or refuses when the workdir already holds a run with other settings."""
-  os.makedirs(workdir, exist_ok=True)
+  """Refuses a workdir that already holds a run with other settings."""
   path = os.path.join(workdir, 'config.json')
-  wanted = json.loads(json.dumps(dataclasses.asdict(config)))  # as it reads back: tuples become lists
+  wanted = _as_json(config)
   if os.path.exists(path):
     with open(path) as f:
       stored = json.load(f)
@@ -322,8 +325,6 @@ def check_workdir(config: Config, workdir: str) -> None:
     if differing:
       raise ConfigError(f'{workdir} holds a run with other settings ({", ".join(differing)} differ); '
                             'use a new --workdir or the same flags')
-  if is_main_process():
-    files.write_json(path, wanted)
 
 
 def _log(message: str) -> None:
@@ -341,9 +342,6 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
   """
   workdir = os.path.abspath(workdir)
   check_workdir(config, workdir)
-  if is_main_process():
-    files.write_text(os.path.join(workdir, 'flags.txt'), flags_text)
-    files.write_json(os.path.join(workdir, 'versions.json'), package_versions())
   splits = load_data(config)
   num_train = len(splits.train[0])
   steps_per_epoch = num_train // config.batch_size
@@ -351,6 +349,12 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
     raise ConfigError(f'batch size {config.batch_size} is larger than the {num_train} training examples')
   trainer = Trainer(config, model_input(splits.train[0][:1]).shape[1:], steps_per_epoch)
   _check_monitor(trainer, splits.val[1])
+  # Written once the settings are known to run: a mistake leaves no config.json to refuse its correction.
+  os.makedirs(workdir, exist_ok=True)
+  if is_main_process():
+    files.write_json(os.path.join(workdir, 'config.json'), _as_json(config))
+    files.write_text(os.path.join(workdir, 'flags.txt'), flags_text)
+    files.write_json(os.path.join(workdir, 'versions.json'), package_versions())
   chunk = steps_per_call(config, steps_per_epoch, trainer.model)
   num_chunks = steps_per_epoch // chunk
   train_data = None if config.fresh_data else trainer.put(splits.train)
@@ -457,7 +461,6 @@ def _write_results(config: Config, workdir: str, seed_dirs: list[str], progress:
 def restore_best(workdir: str) -> tuple[Trainer, TrainState]:
   """The trainer and best-epoch state (every seed's) of a finished or running clock workdir, for evaluation."""
   workdir = os.path.abspath(workdir)
-  os.makedirs(workdir, exist_ok=True)
   path = os.path.join(workdir, 'config.json')
   if not os.path.isfile(path):
     raise ConfigError(f'{workdir} holds no run (no config.json): point --workdir at a training workdir')

@@ -122,12 +122,13 @@ def test_report_forwards_the_experiment_flags_given_to_it():
     assert report.experiment_overrides() == ['--epochs=2', '--hidden=8,4', '--nobatch_norm']
 
 
-def _write_run(workdir, results, history_dir=''):
+def _write_run(workdir, results, history_dir='', config=None):
   (workdir / history_dir).mkdir(parents=True)
   history = [{'epoch': epoch, 'train_loss': 1.0 / epoch, 'train_accuracy': 0.5, 'val_loss': 0.9 / epoch,
               'val_accuracy': 0.6} for epoch in (1, 2, 3)]
   (workdir / history_dir / 'metrics.jsonl').write_text(''.join(json.dumps(record) + '\n' for record in history))
-  (workdir / 'results.json').write_text(json.dumps({'device': '1 x cpu', 'config': {'num_examples': 0}, **results}))
+  config = {'num_examples': 0, **(config or {})}
+  (workdir / 'results.json').write_text(json.dumps({'device': '1 x cpu', 'config': config, **results}))
 
 
 def test_screening_variants_compare_validation_metrics(tmp_path):
@@ -149,3 +150,11 @@ def test_several_seeds_show_their_spread(tmp_path):
   row = next(line for line in table.splitlines() if line.startswith('| base |'))
   assert '| 88.0% ± 0.2% | 0.330 ± 0.010 | 30 (29.5) | 40 s | 1 x cpu |' in row and 'seeds 0, 1' in row
   assert (tmp_path / 'fashion_mlp' / 'learning_curves.png').exists()
+
+
+def test_a_variant_picked_by_another_metric_says_so(tmp_path):
+  results = {'test_accuracy': 0.9, 'test_loss': 0.3, 'epochs': 60, 'best_epoch': 46, 'train_seconds': 900.0}
+  _write_run(tmp_path / 'fashion_mlp' / 'ours', results, config={'monitor': 'val_accuracy'})
+  table = report.write_report('fashion_mlp', str(tmp_path / 'fashion_mlp'), failures={})
+  row = next(line for line in table.splitlines() if line.startswith('| ours |'))
+  assert row.endswith('| 60 (46) | 15.0 min | 1 x cpu | ours, beyond the report; best epoch by val_accuracy |')

@@ -58,8 +58,9 @@ for variant in clock_twohead/base clock_twohead/report clock_classify/base clock
                clock_regress/cyclic clock_periodic/base clock_periodic/hands; do
   train "$variant" "${variant%/*}" "$flags/$variant.flags" &
 done
-for variant in base base_3ep extra_conv leaky_relu dropout0.25 adadelta valid_padding ours; do
-  train "fashion_cnn/$variant" fashion_cnn "$flags/fashion_cnn/$variant.flags" &
+for flagfile in "$flags"/fashion_cnn/*.flags; do
+  variant=$(basename "$flagfile" .flags)
+  train "fashion_cnn/$variant" fashion_cnn "$flagfile" &
 done
 wait
 $python -c "from experiments import report; print(report.write_report('fashion_cnn', '$root/fashion_cnn', {}))"

@@ -9,6 +9,7 @@ import contextlib
 import errno
 import os
 
+import jax
 import orbax.checkpoint as ocp
 
 
@@ -28,8 +29,10 @@ class Checkpoints:
 
   def __init__(self, workdir: str):
     directory = os.path.join(os.path.abspath(workdir), 'checkpoints')
-    self._managers = {kind: ocp.CheckpointManager(os.path.join(directory, kind), options=_options(kind))
-                      for kind in ('latest', 'best')}
+    self._managers = {
+        kind: ocp.CheckpointManager(os.path.join(directory, kind), options=_options(kind), item_handlers={
+            'state': ocp.StandardCheckpointHandler(), 'progress': ocp.JsonCheckpointHandler()})
+        for kind in ('latest', 'best')}
 
   def save(self, kind: str, step: int, state, progress: dict) -> None:
     with self._saving(kind):
@@ -44,12 +47,24 @@ class Checkpoints:
     step = manager.latest_step()
     if step is None:
       return None
+    where = manager.directory / str(step)
     try:
+      # Shapes first: a restore that fails on one array leaves reads of the others running, which print tracebacks
+      # when the program exits.
+      stored, wanted = _shapes(manager.item_metadata(step)['state']), _shapes(abstract_state)
+      if stored != wanted:
+        name = next(name for name in sorted(stored.keys() | wanted.keys()) if stored.get(name) != wanted.get(name))
+        raise CheckpointError(
+            f'cannot restore {where}: it holds another model or an older layout of the training state ({name}: '
+            f'stored {stored.get(name, "nothing")}, this run {wanted.get(name, "nothing")}); move it away to start '
+            'over')
       restored = manager.restore(step, args=ocp.args.Composite(
           state=ocp.args.StandardRestore(abstract_state), progress=ocp.args.JsonRestore()))
+    except CheckpointError:
+      raise
     except Exception as error:  # pylint: disable=broad-except  # Orbax raises many types for a bad checkpoint
-      raise CheckpointError(f'cannot restore {manager.directory / str(step)} ({type(error).__name__}): corrupt or '
-                            'from another model; move it away to start over') from error
+      raise CheckpointError(f'cannot restore {where} ({type(error).__name__}): corrupt; move it away to start '
+                            'over') from error
     return restored.state, restored.progress
 
   def close(self) -> None:
@@ -87,3 +102,10 @@ class Checkpoints:
 
   def __exit__(self, *exc_info):
     self.close()
+
+
+def _shapes(tree) -> dict[str, tuple[int, ...]]:
+  """Each array's shape by its path of names, alike for a saved tree's metadata and for the state it restores into."""
+  def name(key):
+    return str(getattr(key, 'key', getattr(key, 'name', getattr(key, 'idx', key))))
+  return {'/'.join(map(name, path)): tuple(leaf.shape) for path, leaf in jax.tree_util.tree_leaves_with_path(tree)}

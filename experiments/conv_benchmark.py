@@ -11,7 +11,6 @@ import time
 
 from absl import flags
 import jax
-import jax.numpy as jnp
 
 from experiments import cli
 

@@ -75,19 +75,21 @@ def test_the_monitored_metric_picks_the_best_epoch(clock_dir, tmp_path, monitor,
 
 
 def test_a_metric_the_run_does_not_validate_is_refused_before_training(clock_dir, tmp_path):
+  small = dict(epochs=1, model='mlp', model_options={'hidden': (16,)})
   with pytest.raises(train.ConfigError, match="cannot monitor 'val_accuracy': this run validates val_loss, "):
-    train.train_and_evaluate(_config(clock_dir, monitor='val_accuracy'), str(tmp_path))
+    train.train_and_evaluate(_config(clock_dir, monitor='val_accuracy', **small), str(tmp_path))
   assert not os.path.exists(tmp_path / 'config.json') and not os.path.exists(tmp_path / 'checkpoints')
-  corrected = train.train_and_evaluate(_config(clock_dir, epochs=1, monitor='val_hour_accuracy'), str(tmp_path))
+  corrected = train.train_and_evaluate(_config(clock_dir, monitor='val_hour_accuracy', **small), str(tmp_path))
   assert corrected['epochs'] == 1
 
 
 def test_a_run_from_before_a_new_setting_resumes_with_its_default(clock_dir, tmp_path):
-  train.train_and_evaluate(_config(clock_dir, epochs=1), str(tmp_path))
+  small = dict(model='mlp', model_options={'hidden': (16,)})
+  train.train_and_evaluate(_config(clock_dir, epochs=1, **small), str(tmp_path))
   stored = json.loads((tmp_path / 'config.json').read_text())
   del stored['monitor']
   (tmp_path / 'config.json').write_text(json.dumps(stored))
-  assert train.train_and_evaluate(_config(clock_dir, epochs=2), str(tmp_path))['epochs'] == 2
+  assert train.train_and_evaluate(_config(clock_dir, epochs=2, **small), str(tmp_path))['epochs'] == 2
 
 
 def test_a_workdir_of_another_run_is_refused_untouched(clock_dir, tmp_path):

@@ -443,7 +443,8 @@ def _write_results(config: Config, workdir: str, seed_dirs: list[str], progress:
   runs = []
   for s, (seed, seed_dir, history) in enumerate(zip(seeds, seed_dirs, progress['history'])):
     best_record = history[progress['best_epoch'][s] - 1]
-    runs.append({**summarize(test_outputs[s], 'test_'), **{k: v for k, v in best_record.items() if k.startswith('val_')},
+    runs.append({**summarize(test_outputs[s], 'test_'),
+                 **{k: v for k, v in best_record.items() if k.startswith('val_')},
                  'epochs': len(history), 'best_epoch': progress['best_epoch'][s],
                  'train_seconds': progress['train_seconds'], 'num_params': num_params,
                  'device': f'{jax.device_count()} x {jax.devices()[0].device_kind}',

@@ -24,6 +24,8 @@ flags.DEFINE_enum('padding', None, ['SAME', 'VALID'], 'CNN: convolution padding;
 flags.DEFINE_bool('extra_conv', None, 'CNN: a third Conv256 3x3 after the two (default off).')
 flags.DEFINE_float('last_dropout', None, 'CNN: dropout rate after the second dense layer (default 0.5).')
 flags.DEFINE_bool('augment', False, 'Mirror each training image left-right at random and shift it by up to 2 pixels.')
+flags.DEFINE_bool('standardize', False, "Standardize each pixel with the training images' mean and standard "
+                  'deviation, as Géron does, instead of only dividing by 255.')
 
 flags.register_validator('hidden', lambda widths: widths is None or all(w.isdigit() and int(w) > 0 for w in widths),
                          message='--hidden must be a comma-separated list of positive integers, e.g. 300,100')
@@ -47,5 +49,6 @@ def make_config(experiment: str, model: str) -> train.Config:
   if 'hidden' in model_options:
     model_options['hidden'] = [int(width) for width in model_options['hidden']]
   return common.make_config(
-      experiment=experiment, data=FLAGS.data, data_dir=FLAGS.data_dir, augment=FLAGS.augment, model=model,
+      experiment=experiment, data=FLAGS.data, data_dir=FLAGS.data_dir, augment=FLAGS.augment,
+      standardize=FLAGS.standardize, model=model,
       model_options=model_options, representation='categorical', representation_options={'num_classes': 10})

@@ -50,6 +50,21 @@ def _shifted(image, dy, dx):
   return padded[1 - dy:1 - dy + image.shape[0], 1 - dx:1 - dx + image.shape[1]]
 
 
+def test_standardize_scales_every_split_with_the_training_statistics():
+  rng = np.random.default_rng(0)
+  train = rng.uniform(size=(50, 4, 4, 1)).astype(np.float32) * np.arange(1, 17).reshape(1, 4, 4, 1)
+  labels = np.arange(50)
+  splits = datasets.standardize(datasets.Splits(train=(train, labels), val=(train[:5], labels[:5]),
+                                                test=(train[5:] + 1, labels[5:])))
+  images = splits.train[0]
+  assert images.dtype == np.float32 and images.shape == train.shape
+  np.testing.assert_allclose(images.mean(axis=0), 0, atol=1e-6)
+  np.testing.assert_allclose(images.std(axis=0), 1, atol=1e-5)
+  np.testing.assert_array_equal(splits.val[0], images[:5])  # the training statistics, not the split's own
+  np.testing.assert_allclose(splits.test[0], images[5:] + 1 / train.std(axis=0), atol=1e-5)
+  assert splits.train[1] is labels
+
+
 def test_carve_validation_moves_a_seeded_disjoint_subset():
   ids = np.arange(20)
   test = (np.arange(5), np.arange(5))

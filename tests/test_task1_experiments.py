@@ -89,6 +89,13 @@ def test_only_the_given_model_flags_reach_the_model(model, given, options):
   assert config.model_options == options
 
 
+def test_geron_nadam_trains_as_gerons_notebook_on_standardized_pixels():
+  with parsed_flags('--flagfile=experiments/flags/fashion_cnn/geron_nadam.flags'):
+    config = task1.make_config('fashion_cnn', 'geron_cnn')
+  assert config.standardize and not config.augment
+  assert (config.optimizer, config.learning_rate, config.batch_size, config.epochs) == ('nadam', 1e-3, 32, 10)
+
+
 @pytest.mark.parametrize('model, flag', [('mlp', '--extra_conv'), ('mlp', '--padding=valid'),
                                          ('geron_cnn', '--hidden=10')])
 def test_a_flag_the_model_does_not_read_ends_the_program(model, flag, capsys):

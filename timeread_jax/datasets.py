@@ -43,6 +43,16 @@ def flip_and_shift(key: jax.Array, images: jax.Array, max_shift: int = 2) -> jax
   return jax.vmap(crop)(jnp.pad(images, border), offsets)
 
 
+def standardize(splits: Splits) -> Splits:
+  """Each pixel centred and scaled by its mean and standard deviation over the training images, as Géron's
+  notebooks prepare Fashion-MNIST; validation and test use the training statistics."""
+  train_images = splits.train[0]
+  mean = train_images.mean(axis=0, dtype=np.float64)
+  std = train_images.std(axis=0, dtype=np.float64) + 1e-7
+  scaled = lambda images, labels: (((images - mean) / std).astype(np.float32), labels)
+  return Splits(train=scaled(*splits.train), val=scaled(*splits.val), test=scaled(*splits.test))
+
+
 def carve_validation(train, test, *, seed: int, val_size: int) -> Splits:
   """Moves a seeded random `val_size` examples of `train` into a validation split."""
   images, labels = train

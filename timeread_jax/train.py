@@ -50,6 +50,7 @@ class Config:
   val_size: int = 0  # 0: the data set's default (clocks: 10% of train)
   fresh_data: bool = False  # clocks only: render a new training batch every step
   augment: bool = False  # Task 1 only: random horizontal flips and shifts of each training batch
+  standardize: bool = False  # Task 1 only: pixels standardized with the training split's statistics
   optimizer: str = 'adam'
   learning_rate: float = 1e-4
   momentum: float = 0.0
@@ -115,7 +116,7 @@ def load_data(config: Config) -> datasets.Splits:
   if config.num_examples:
     splits = datasets.Splits(*[(images[:config.num_examples], labels[:config.num_examples])
                                for images, labels in (splits.train, splits.val, splits.test)])
-  return splits
+  return datasets.standardize(splits) if config.standardize else splits
 
 
 def model_input(images, dtype=jnp.float32):

@@ -72,7 +72,7 @@ def main(argv):
     batch = _BATCH.value or batch
     speeds = time_layer(batch, size, channels, features, kernel, stride)
     print(f'| {model} | {batch} | {size}x{size}x{channels} | {kernel}x{kernel}x{features}'
-          f'{f" stride {stride}" if stride > 1 else ""} | ' + ' | '.join(f'{v:.0f}' for v in speeds.values()) + ' |',
+          f'{f" stride {stride}" if stride > 1 else ""} | ' + ' | '.join(f'{v:.1f}' for v in speeds.values()) + ' |',
           flush=True)
 
 

@@ -1,8 +1,15 @@
-"""Checkpoints that cannot be restored into this run's state are refused in one line, leaving nothing running."""
+"""Checkpoints hold the progress of the moment they were saved; one that cannot be restored into this run's state
+is refused in one line, leaving nothing running."""
+import asyncio
 import os
 import pathlib
 import subprocess
 import sys
+
+import jax.numpy as jnp
+import orbax.checkpoint as ocp
+
+from timeread_jax import checkpoints
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
@@ -29,3 +36,22 @@ def test_a_checkpoint_of_other_shapes_is_refused_without_tracebacks_at_exit(tmp_
   assert completed.stdout.startswith(f'cannot restore {tmp_path}/checkpoints/latest/1: it holds another model')
   assert '(w0: stored (300,), this run (1, 300))' in completed.stdout
   assert 'Traceback' not in completed.stderr  # a failed restore left reads running into the closed event loop
+
+
+def test_progress_changed_after_save_is_not_what_the_checkpoint_holds(tmp_path, monkeypatch):
+  """Orbax writes the JSON in the background; here it is made late, as a busy machine can make it."""
+  write_json = ocp.JsonCheckpointHandler._save_fn  # pylint: disable=protected-access
+
+  async def late_write(self, item, directory):
+    await asyncio.sleep(0.5)
+    await write_json(self, item, directory)
+
+  monkeypatch.setattr(ocp.JsonCheckpointHandler, '_save_fn', late_write)
+  progress = {'epoch': 1, 'history': [[{'epoch': 1}]]}
+  with checkpoints.Checkpoints(str(tmp_path)) as ckpt:
+    ckpt.save('latest', 7, {'w': jnp.ones(3)}, progress)
+    progress['epoch'] = 2  # the training loop goes on with the next epoch
+    progress['history'][0].append({'epoch': 2})
+  with checkpoints.Checkpoints(str(tmp_path)) as ckpt:
+    _, restored = ckpt.restore('latest', {'w': jnp.zeros(3)})
+  assert restored == {'epoch': 1, 'history': [[{'epoch': 1}]]}

@@ -7,6 +7,7 @@ step directory only once it is completely written, so a save cut off by a kill i
 """
 import contextlib
 import errno
+import json
 import os
 
 import jax
@@ -35,9 +36,11 @@ class Checkpoints:
         for kind in ('latest', 'best')}
 
   def save(self, kind: str, step: int, state, progress: dict) -> None:
+    """Saves in the background. `progress` is copied now: Orbax writes its JSON later, and training goes on
+    changing the dict meanwhile, which once left epoch 2's progress beside epoch 1's state."""
     with self._saving(kind):
       self._managers[kind].save(step, args=ocp.args.Composite(
-          state=ocp.args.StandardSave(state), progress=ocp.args.JsonSave(progress)))
+          state=ocp.args.StandardSave(state), progress=ocp.args.JsonSave(json.loads(json.dumps(progress)))))
 
   def restore(self, kind: str, abstract_state):
     """(state, progress) of the newest `kind` checkpoint, or None where there is none yet."""

@@ -45,7 +45,8 @@ fi
 command="$1"
 shift
 case "$command" in
-  test) setup test,tfds; exec "$venv/bin/python" -m pytest -q "$@" ;;
+  # One pytest worker per core, at most 4: most tests compile or wait on a subprocess, which overlap well.
+  test) setup test,tfds; exec "$venv/bin/python" -m pytest -q -n auto --maxprocesses=4 --dist worksteal "$@" ;;
   setup) setup test; exit 0 ;;
 esac
 if [[ ! -f "experiments/$command.py" ]]; then

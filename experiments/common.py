@@ -36,7 +36,7 @@ flags.DEFINE_integer('val_size', 0, "Validation examples carved from train (0: t
                      lower_bound=0)
 flags.DEFINE_integer('steps_per_call', 0, 'Training steps per jitted call (0: a whole epoch, or one step for '
                      'convnets on CPU).', lower_bound=0)
-flags.DEFINE_integer('seeds', 1, 'Train this many seeds (from --seed on) side by side, vmapped in one computation; '
+flags.DEFINE_integer('seeds', 1, 'Train this many seeds (from --seed on) side by side in one computation; '
                      'they share --seed\'s data split; each gets workdir/seed_<seed>/, and results.json the mean and '
                      'standard deviation of every metric.', lower_bound=1)
 flags.DEFINE_enum('dtype', 'float32', ['float32', 'bfloat16'], 'Compute dtype; parameters stay float32.')

@@ -1,5 +1,6 @@
 """Task 1 experiments end to end on tiny generated data (one epoch each), and flag mistakes ending in one line."""
 import contextlib
+import dataclasses
 import json
 import pathlib
 import subprocess
@@ -94,6 +95,14 @@ def test_geron_nadam_trains_as_gerons_notebook_on_standardized_pixels():
     config = task1.make_config('fashion_cnn', 'geron_cnn')
   assert config.standardize and not config.augment
   assert (config.optimizer, config.learning_rate, config.batch_size, config.epochs) == ('nadam', 1e-3, 32, 10)
+
+
+def test_geron_cosine_is_geron_nadam_with_a_cosine_decay_picked_by_validation_accuracy():
+  with parsed_flags('--flagfile=experiments/flags/fashion_cnn/geron_nadam.flags'):
+    notebook = task1.make_config('fashion_cnn', 'geron_cnn')
+  with parsed_flags('--flagfile=experiments/flags/fashion_cnn/geron_cosine.flags'):
+    cosine = task1.make_config('fashion_cnn', 'geron_cnn')
+  assert dataclasses.replace(notebook, schedule='cosine', monitor='val_accuracy') == cosine
 
 
 @pytest.mark.parametrize('model, flag', [('mlp', '--extra_conv'), ('mlp', '--padding=valid'),

@@ -61,7 +61,7 @@ REPORT = {
     'fashion_cnn': {
         'base': Reported(0.874, 0.345, '20', note='Géron: about 92%'),
         'geron_nadam': Reported(epochs='10', note="Géron's notebook, not the report: 91.2%"),
-        'geron_cosine': Reported(epochs='10', note="Géron's notebook with a cosine decay: his 91.2% at a constant rate"),
+        'geron_cosine': Reported(epochs='10', note="Géron's notebook (91.2%) with a cosine decay"),
         'base_3ep': Reported(0.805, 0.521, '3', split='val'),
         'extra_conv': Reported(0.769, 0.634, '3', split='val'),
         'leaky_relu': Reported(0.780, 0.578, '3', split='val'),

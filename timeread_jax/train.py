@@ -162,9 +162,9 @@ class Trainer:
     """`one_seed`, a function of one seed's arrays, applied along their leading seed axis.
 
     Accelerators vmap the seeds: several small models fill them better than one. On CPU each seed is traced in
-    turn and the results stacked, so that every seed computes exactly what it would alone: vmapped, XLA:CPU runs
-    the convolutions grouped, and three Géron CNNs trained 1.4x slower than three single runs, and it copies
-    every dot's weight gradient out of a transposed layout each step.
+    turn and the results stacked, so that every seed computes exactly what it would alone. Vmapped, XLA:CPU runs
+    the convolutions grouped (three Géron CNNs trained 1.4x slower than three single runs) and copies every dot's
+    weight gradient out of a transposed layout each step.
     """
     if self.config.num_seeds > 1 and jax.default_backend() != 'cpu':
       return jax.vmap(one_seed)

@@ -3,19 +3,15 @@
   ./launch.sh cifar10_transfer --flagfile=experiments/flags/cifar10_transfer/mlp_final.flags
   python -m experiments.report --suite=cifar10_transfer
 """
-from absl import flags
-
 from experiments import cli
 from experiments import common
 from experiments import task1
 from timeread_jax import train
 
-_MODEL = flags.DEFINE_enum('model', 'geron_cnn', sorted(task1.MODEL_FLAGS), 'Which Task 1 model to train.')
-
 
 def make_config() -> train.Config:
   """The run this experiment's flags describe (experiments.compare_keras builds it too)."""
-  return task1.make_config('cifar10_transfer', _MODEL.value)
+  return task1.make_config('cifar10_transfer', 'geron_cnn')
 
 
 def main(argv):

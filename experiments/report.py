@@ -69,6 +69,7 @@ REPORT = {
         'adadelta': Reported(0.152, 2.259, '3', split='val'),
         'valid_padding': Reported(0.754, 0.660, '3', split='val'),
         'ours': _OURS_ONLY,
+        'resnet': _OURS_ONLY,
     },
     'cifar10_transfer': {
         'mlp_final': Reported(0.509, 1.359, '93'),

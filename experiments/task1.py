@@ -37,11 +37,15 @@ for _rate in ('dropout', 'last_dropout'):
 MODEL_FLAGS = {
     'mlp': ('hidden', 'activation', 'batch_norm', 'dropout'),
     'geron_cnn': ('activation', 'padding', 'extra_conv', 'batch_norm', 'dropout', 'last_dropout'),
+    'resnet': (),
 }
+flags.DEFINE_enum('model', None, sorted(MODEL_FLAGS), "Which model (default: the experiment's own: the MLP for "
+                  "fashion_mlp, Géron's CNN for the others).")
 
 
-def make_config(experiment: str, model: str) -> train.Config:
-  """The run the flags describe; setting a flag that `model` does not read ends the program."""
+def make_config(experiment: str, default_model: str) -> train.Config:
+  """The run the flags describe; setting a flag that the model does not read ends the program."""
+  model = FLAGS.model or default_model
   for name in {name for names in MODEL_FLAGS.values() for name in names} - set(MODEL_FLAGS[model]):
     if FLAGS[name].value is not None:
       cli.fail(f'--{name} does not apply to {model} (its flags: {", ".join(MODEL_FLAGS[model])})')

@@ -33,6 +33,11 @@ def _count(tree):
     ('report_clock_cnn', {}, (150, 150, 1),
      832 + 9248 * 2 + 10368 * 1024 + 1024 + 1024 * 512 + 512 + 512 * 256 + 256 + 256 * 128 + 128 + 128 * 64 + 64
      + 64 * 32 + 32 + 33 * 13),
+    # ResNet: 3x3 convolutions without bias (stem 1->64, four 64->64, then 64->128 and 128->256 each with three more
+    # at the new width and a 1x1 shortcut), 2,240 batch-normalized channels at 4 numbers each, Dense 256->10.
+    ('resnet', {}, (28, 28, 1),
+     9 * (64 + 4 * 64 * 64 + 64 * 128 + 3 * 128 * 128 + 128 * 256 + 3 * 256 * 256) + 64 * 128 + 128 * 256
+     + 4 * (64 + 4 * 64 + 5 * 128 + 5 * 256) + 256 * 10 + 10),
 ])
 def test_parameter_counts_match_keras(name, options, input_shape, keras_count):
   num_outputs = 13 if name == 'report_clock_cnn' else 10
@@ -42,7 +47,7 @@ def test_parameter_counts_match_keras(name, options, input_shape, keras_count):
 
 @pytest.mark.parametrize('name, input_shape', [
     ('mlp', (28, 28, 1)), ('geron_cnn', (28, 28, 1)), ('report_clock_cnn', (75, 75, 1)), ('clocknet', (150, 150, 1)),
-    ('clocknet', (75, 75, 1))])
+    ('clocknet', (75, 75, 1)), ('resnet', (28, 28, 1)), ('resnet', (32, 32, 3))])
 def test_outputs_have_the_head_width(name, input_shape):
   model = models.build(name, 4)
   variables = model.init(jax.random.PRNGKey(0), jnp.zeros((2, *input_shape)), train=False)

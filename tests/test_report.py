@@ -36,6 +36,8 @@ _EXPECTED = {
     ('fashion_cnn', 'adadelta'): {**_CNN_BASE, 'epochs': 3, 'optimizer': 'adadelta', 'learning_rate': 0.001,
                                   'model_options': {}},
     ('fashion_cnn', 'valid_padding'): {**_CNN_BASE, 'epochs': 3, 'model_options': {'padding': 'VALID'}},
+    ('fashion_cnn', 'resnet'): {'model': 'resnet', 'model_options': {}, 'augment': True, 'optimizer': 'nadam',
+                                'schedule': 'cosine', 'monitor': 'val_accuracy', 'batch_size': 128, 'epochs': 40},
     ('cifar10_transfer', 'mlp_final'): {**_MLP_BASE, 'patience': 7, 'epochs': 200, 'model': 'mlp',
                                         'model_options': _FINAL_MLP},
     ('cifar10_transfer', 'base'): {**_CNN_BASE, 'epochs': 24, 'model': 'geron_cnn', 'model_options': {}},

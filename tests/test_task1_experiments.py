@@ -71,7 +71,7 @@ def test_a_missing_workdir_ends_in_one_line_and_exit_status_2():
 
 
 @pytest.mark.parametrize('bad_flag', ['--activation=tanh', '--hidden=0', '--dropout=1', '--last_dropout=-0.1',
-                                      '--padding=full', '--data=mnist', '--model=resnet'])
+                                      '--padding=full', '--data=mnist', '--model=vgg'])
 def test_bad_values_are_refused_when_flags_are_parsed(bad_flag):
   with pytest.raises(flags.IllegalFlagValueError, match=bad_flag.split('=')[0]):
     with parsed_flags('--workdir=unused', bad_flag):

@@ -50,6 +50,8 @@ def _count(tree) -> int:
     (_config('geron_cnn', activation='leaky_relu'), FASHION, 1_413_834),
     (_config('geron_cnn', batch_norm=True), FASHION, None),  # ours
     (_config('geron_cnn'), CIFAR10, None),
+    (_config('resnet'), FASHION, None),  # ours
+    (_config('resnet'), CIFAR10, None),
     (_config('mlp', hidden=(300, 200, 100), activation='leaky_relu', dropout=0.5), CIFAR10, None),
     # Task 2: both trunks with the two-head and the periodic readers, and the others.
     (_config('clocknet', 'twohead'), CLOCKS, None),
@@ -88,6 +90,7 @@ def _flax_weights_in_keras_order(variables: dict) -> list[np.ndarray]:
     (_config('geron_cnn', padding='VALID'), FASHION),
     (_config('geron_cnn', extra_conv=True), FASHION),
     (_config('geron_cnn', activation='leaky_relu'), CIFAR10),
+    (_config('resnet'), FASHION),
     (_config('report_clock_cnn', 'twohead'), (75, 75, 1)),
     (_config('clocknet', 'periodic', {'hands': True}), CLOCKS),
 ])

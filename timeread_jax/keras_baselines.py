@@ -79,8 +79,38 @@ def _clock_net(model: models.ClockNet) -> list:
           _dense(model.num_outputs)]
 
 
+class _ResidualBlock(keras.layers.Layer):
+  """models.ResNet's basic block; its sublayers are made in the order Flax makes them, and so hold their weights."""
+
+  def __init__(self, width: int, strides: int, project: bool, **kwargs):
+    super().__init__(**kwargs)
+    self.conv = _conv(width, 3, strides=strides, use_bias=False)
+    self.norm = _norm()
+    self.last_conv = _conv(width, 3, use_bias=False)
+    self.last_norm = _norm(gamma_initializer='zeros')
+    self.shortcut = [_conv(width, 1, strides=strides, use_bias=False), _norm()] if project else []
+
+  def call(self, x, training=None):
+    y = keras.ops.relu(self.norm(self.conv(x), training=training))
+    y = self.last_norm(self.last_conv(y), training=training)
+    for layer in self.shortcut:
+      x = layer(x, training=training)
+    return keras.ops.relu(x + y)
+
+
+def _resnet(model: models.ResNet) -> list:
+  layers = [_conv(model.widths[0], 3, use_bias=False), _norm(), keras.layers.ReLU()]
+  in_width = model.widths[0]
+  for stage, width in enumerate(model.widths):
+    for block in range(model.blocks_per_stage):
+      strides = 2 if stage and not block else 1
+      layers.append(_ResidualBlock(width, strides, project=strides != 1 or in_width != width))
+      in_width = width
+  return [*layers, keras.layers.GlobalAveragePooling2D(), _dense(model.num_outputs)]
+
+
 _TWINS = {models.MLP: _mlp, models.GeronCNN: _geron_cnn, models.ReportClockCNN: _report_clock_cnn,
-          models.ClockNet: _clock_net}
+          models.ClockNet: _clock_net, models.ResNet: _resnet}
 
 
 def build_model(config: train.Config, input_shape: tuple[int, ...]) -> keras.Model:

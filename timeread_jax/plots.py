@@ -22,14 +22,20 @@ def save_image_grid(path: str, images: np.ndarray, titles: list[str], ncols: int
 
 
 def learning_curves(path: str, history: list[dict]) -> None:
-  """Train and validation loss per epoch, and the task's validation metric beside it (the report's Figures 1, 5-7)."""
+  """Train and validation loss per epoch, and the task's validation metric beside it (the report's Figures 1, 5-7).
+
+  Losses and errors on a log scale: a long run's last halvings are what tell its recipes apart.
+  """
   epochs = [record['epoch'] for record in history]
   metric = next((name for name in ('cse_minutes', 'accuracy', 'hour_accuracy') if f'val_{name}' in history[0]), None)
   fig, axes = plt.subplots(1, 2 if metric else 1, figsize=(11 if metric else 5.5, 4), squeeze=False)
   for ax, name in zip(axes.flat, ['loss'] + ([metric] if metric else [])):
     for split in ('train', 'val'):
       if f'{split}_{name}' in history[0]:
-        ax.plot(epochs, [record[f'{split}_{name}'] for record in history], marker='.', label=split)
+        ax.plot(epochs, [record[f'{split}_{name}'] for record in history], marker='.' if len(epochs) <= 60 else None,
+                label=split)
+    if 'accuracy' not in name:
+      ax.set_yscale('log')
     ax.set_xlabel('epoch')
     ax.set_ylabel(name)
     ax.legend()

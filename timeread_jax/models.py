@@ -129,7 +129,7 @@ class ClockNet(nn.Module):
 
 
 class ResNet(nn.Module):
-  """A small residual network for 28-32 px images (He et al. 2016's CIFAR design, at the width of ResNet-18).
+  """A small residual network for 28-32 px images: He et al. 2016's three-stage CIFAR design at ResNet-18's widths.
 
   A Conv3x3 stem, then stages of two basic blocks each (conv-BN-ReLU-conv-BN plus the shortcut), every stage
   after the first halving the map with a strided convolution, then global average pooling: beyond the report,

@@ -14,7 +14,6 @@ import dataclasses
 import math
 import os
 import platform
-import time
 
 from absl import flags
 import jax
@@ -22,6 +21,7 @@ import jax.numpy as jnp
 
 from experiments import cli
 from experiments import compare_keras
+from experiments import timing
 from timeread_jax import clocks
 from timeread_jax import datasets
 from timeread_jax import files
@@ -64,14 +64,7 @@ def matmul_peak_gflops(dtype: str, repeats: int = 5) -> float:
   load only ever slows a repeat down). Accelerators get a larger one, so that dispatch time does not count."""
   size = 4096 if jax.default_backend() == 'cpu' else 8192
   a, b = jax.random.normal(jax.random.PRNGKey(0), (2, size, size), dtype)
-  matmul = jax.jit(jnp.matmul)
-  matmul(a, b).block_until_ready()
-  seconds = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    matmul(a, b).block_until_ready()
-    seconds.append(time.perf_counter() - start)
-  return 2 * size ** 3 / min(seconds) / 1e9
+  return 2 * size ** 3 / timing.fastest_seconds(jax.jit(jnp.matmul), a, b, repeats=repeats) / 1e9
 
 
 def flops_per_step(config: train.Config) -> float:

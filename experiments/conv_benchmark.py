@@ -7,12 +7,11 @@ The three parts of a convolution do the same number of FLOPs, so a part that run
 the backend loses time (on XLA:CPU, the weight gradients of the large maps). Each figure is the fastest of
 --repeats calls after a compiling one, as GFLOP/s.
 """
-import time
-
 from absl import flags
 import jax
 
 from experiments import cli
+from experiments import timing
 
 # (model, batch, input size, input channels, output channels, kernel, stride): every convolution of the two models,
 # at their base flagfiles' batch sizes, on 28 px Fashion-MNIST and 150 px clocks.
@@ -33,16 +32,6 @@ _REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed calls of each part, after a
 _BATCH = flags.DEFINE_integer('batch', 0, "Batch size of every layer (0: its model's).", lower_bound=0)
 
 
-def _seconds(function, *args) -> float:
-  jax.block_until_ready(function(*args))
-  times = []
-  for _ in range(_REPEATS.value):
-    start = time.perf_counter()
-    jax.block_until_ready(function(*args))
-    times.append(time.perf_counter() - start)
-  return min(times)
-
-
 def time_layer(batch: int, size: int, channels: int, features: int, kernel: int, stride: int) -> dict[str, float]:
   """GFLOP/s of the layer's forward pass, input gradient and weight gradient."""
   def conv(x, w):
@@ -58,7 +47,7 @@ def time_layer(batch: int, size: int, channels: int, features: int, kernel: int,
       'input gradient': (jax.jit(lambda x, w, dy: jax.vjp(lambda x: conv(x, w), x)[1](dy)[0]), x, w, dy),
       'weight gradient': (jax.jit(lambda x, w, dy: jax.vjp(lambda w: conv(x, w), w)[1](dy)[0]), x, w, dy),
   }
-  return {name: flops / _seconds(*part) / 1e9 for name, part in parts.items()}
+  return {name: flops / timing.fastest_seconds(*part, repeats=_REPEATS.value) / 1e9 for name, part in parts.items()}
 
 
 def main(argv):

@@ -35,6 +35,11 @@ EVAL_BATCH_SIZE = 250
 MAX_UNROLLED_STEPS = 16
 
 
+def _stack(trees: list):
+  """Trees of the same structure as one tree, each leaf stacked along a new leading axis."""
+  return jax.tree.map(lambda *leaves: jnp.stack(leaves), *trees)
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
   """Everything that defines a run; written to `workdir/config.json` and checked on resume."""
@@ -171,7 +176,7 @@ class Trainer:
 
     def seed_by_seed(*args):
       outputs = [one_seed(*jax.tree.map(lambda x: x[i], args)) for i in range(self.config.num_seeds)]
-      return jax.tree.map(lambda *values: jnp.stack(values), *outputs)
+      return _stack(outputs)
     return seed_by_seed
 
   def put(self, tree):
@@ -244,7 +249,7 @@ class Trainer:
       for row in indices:  # not scan(unroll=True): XLA:CPU keeps that a loop, and runs it just as slowly
         state, step_metrics = self.train_step(state, data, row)
         metrics.append(step_metrics)
-      return state, jax.tree.map(lambda *values: jnp.stack(values), *metrics)
+      return state, _stack(metrics)
 
     return self.over_seeds(one_seed)(state, indices)
 

@@ -9,6 +9,7 @@ import pytest
 
 from tests.test_clock_experiments import _run
 from timeread_jax import clocks
+from timeread_jax import render
 from timeread_jax.datasets import DataError
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,7 +36,7 @@ def test_clocks_do_not_depend_on_chunk_size():
 
 
 def test_labels_in_range_and_roughly_uniform():
-  labels = np.asarray(clocks.random_labels(jax.random.key(0), 1200))
+  labels = np.asarray(render.random_labels(jax.random.key(0), 1200))
   assert labels.shape == (1200, 2)
   assert labels[:, 0].min() >= 0 and labels[:, 0].max() <= 11
   assert labels[:, 1].min() >= 0 and labels[:, 1].max() <= 59
@@ -71,7 +72,7 @@ def _angle_between(a, b):
 @pytest.mark.parametrize('hour, minute', [(3, 40), (9, 5), (11, 55), (0, 20)])
 def test_hands_point_where_the_label_says(hour, minute):
   labels = np.array([[hour, minute]], np.int32)
-  image = np.asarray(clocks.render_clocks(jax.random.key(0), labels, upright=True))[0]
+  image = np.asarray(render.render_clocks(jax.random.key(0), labels, upright=True))[0]
   face_radius = 0.4 * clocks.IMAGE_SIZE  # render_clocks' upright view
   # 0.62: beyond the hour hand (at most 0.54) and inside the numerals; 0.3: the hour hand, besides the minute's.
   minute_angle = _darkest_direction(image, 0.62 * face_radius)
@@ -81,7 +82,7 @@ def test_hands_point_where_the_label_says(hour, minute):
 
 
 def test_render_clocks_makes_uint8_pictures_of_the_requested_size():
-  images = clocks.render_clocks(jax.random.key(1), clocks.random_labels(jax.random.key(2), 3), _SMALL)
+  images = render.render_clocks(jax.random.key(1), render.random_labels(jax.random.key(2), 3), _SMALL)
   assert images.shape == (3, _SMALL, _SMALL) and images.dtype == np.uint8
   assert int(images.min()) == 0 and int(images.max()) == 255  # stretched like the Leiden photos
 
@@ -126,7 +127,7 @@ def _images_with_nan():
     (lambda d: np.save(os.path.join(d, 'images.npy'), np.zeros((4, 150, 150), np.float32)), 'images.npy', 'uint8'),
     (lambda d: np.save(os.path.join(d, 'images.npy'), _images_with_nan()), 'images.npy',
      '1 NaN or infinite float32 pixels (first in image 2), expected uint8 grey levels 0-255'),
-    (lambda d: np.save(os.path.join(d, 'images.npy'), np.zeros((4, 75, 75), np.uint8)), 'images.npy', 'shape'),
+    (lambda d: np.save(os.path.join(d, 'images.npy'), np.zeros((4, 64, 64), np.uint8)), 'images.npy', 'shape'),
     (lambda d: np.save(os.path.join(d, 'labels.npy'), np.zeros((4, 3), int)), 'labels.npy', 'shape'),
     (lambda d: np.save(os.path.join(d, 'labels.npy'), np.zeros((4, 2), float)), 'labels.npy', 'integers'),
     (lambda d: np.save(os.path.join(d, 'labels.npy'), np.array([[0, 0], [12, 0], [0, 0], [0, 0]])),
@@ -162,13 +163,14 @@ def test_an_experiment_on_nan_pixels_ends_in_one_line_and_exit_status_2(tmp_path
 def test_cached_clocks_renders_once_then_reads_and_ignores_partial_files(tmp_path, monkeypatch):
   made = []
 
-  def fake_make_clocks(num_examples, seed):
+  def fake_make_clocks(num_examples, seed, styles):
+    assert styles == 'all'
     made.append((num_examples, seed))
     return np.full((num_examples, 150, 150), seed, np.uint8), np.zeros((num_examples, 2), np.int64)
 
   cache_dir = tmp_path / 'cache'
   cache_dir.mkdir()
-  leftover = f'clocks-n3-seed7-150px-v{clocks.GENERATOR_VERSION}.npz.1234-abcd.partial'  # a run killed mid-write
+  leftover = f'clocks-n3-seed7-150px-v{render.GENERATOR_VERSION}.npz.1234-abcd.partial'  # a run killed mid-write
   (cache_dir / leftover).write_bytes(b'half a file')
   monkeypatch.setattr(clocks, 'make_clocks', fake_make_clocks)
   images, _ = clocks.cached_clocks(3, 7, str(cache_dir))

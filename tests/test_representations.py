@@ -22,8 +22,10 @@ def _perfect_outputs(representation, labels):
   if isinstance(representation, representations.Regress):
     return _inverse_softplus(np.maximum(minutes / 60, 1e-4))[:, None]
   if isinstance(representation, representations.TwoHead):
-    minute = _inverse_softplus(np.maximum(labels[:, 1] / 60, 1e-4))[:, None]
-    return np.concatenate([jax.nn.one_hot(labels[:, 0], 12) * 10, minute], -1)
+    hour = jax.nn.one_hot(labels[:, 0], 12) * 10
+    if representation.minute == 'regress':
+      return np.concatenate([hour, _inverse_softplus(np.maximum(labels[:, 1] / 60, 1e-4))[:, None]], -1)
+    return np.concatenate([hour, representations._unit_circle(labels[:, 1] / 60)], -1)
   return representation.encode(labels)
 
 
@@ -34,6 +36,7 @@ def _perfect_outputs(representation, labels):
     (representations.Regress(), 0.01),
     (representations.Regress(cyclic=True), 0.01),
     (representations.TwoHead(), 0.01),
+    (representations.TwoHead(minute='regress'), 0.01),
     (representations.Periodic(), 0.01),
     (representations.Periodic(hands=True), 0.01),
 ])
@@ -92,3 +95,48 @@ def test_categorical_accuracy():
   outputs = jnp.array([[5.0, 0, 0], [0, 5.0, 0]])
   np.testing.assert_array_equal(representation.metrics(outputs, jnp.array([0, 2]))['accuracy'], [1, 0])
   assert representation.loss(outputs, jnp.array([0, 1])).shape == (2,)
+
+
+def _twohead_outputs(hour_probabilities, minutes):
+  """Two-head outputs whose softmax is `hour_probabilities` (N, 12) and whose minute hand reads `minutes`."""
+  logits = np.log(np.maximum(hour_probabilities, 1e-9))
+  return jnp.asarray(np.concatenate([logits, representations._unit_circle(np.asarray(minutes) / 60)], -1),
+                     jnp.float32)
+
+
+def test_two_heads_agree_at_every_minute_when_the_hour_softmax_hesitates_between_neighbours():
+  """Near the hour the hour hand lies between two numerals: a softmax split between the two hours, either way,
+  still decodes to the true time, because the minute hand says which of the two it is."""
+  representation = representations.TwoHead()
+  hours, minutes = ALL_TIMES[:, 0], ALL_TIMES[:, 1]
+  for neighbour_share in (0.0, 0.3, 0.5):
+    probabilities = np.zeros((720, 12))
+    neighbour = np.where(minutes < 30, hours - 1, hours + 1) % 12  # the numeral the hour hand is nearest to
+    probabilities[np.arange(720), hours] = 1 - neighbour_share
+    probabilities[np.arange(720), neighbour] += neighbour_share
+    decoded = representation.decode(_twohead_outputs(probabilities, minutes))
+    np.testing.assert_allclose(decoded, metrics.dial_minutes(ALL_TIMES), atol=1e-3)
+
+
+def test_two_heads_wrap_at_twelve():
+  representation = representations.TwoHead()
+  probabilities = np.zeros((4, 12))
+  probabilities[[0, 1, 2, 3], [11, 0, 11, 0]] = 0.5
+  probabilities[[0, 1, 2, 3], [0, 11, 0, 11]] = 0.5  # torn between 11 and 12 o'clock
+  # 11:59 and 12:01, and the minute hand just either side of 12 read as 59.8 and 0.2.
+  decoded = representation.decode(_twohead_outputs(probabilities, [59, 1, 59.8, 0.2]))
+  np.testing.assert_allclose(decoded, [719, 1, 719.8, 0.2], atol=1e-3)
+  cse = representation.metrics(_twohead_outputs(probabilities, [59, 1, 59.8, 0.2]),
+                               np.array([[11, 59], [0, 1], [0, 0], [0, 0]]))['cse_minutes']
+  np.testing.assert_allclose(cse, [0, 0, 0.2, 0.2], atol=1e-3)
+
+
+def test_report_two_heads_read_the_argmax_and_the_regressed_minute():
+  representation = representations.TwoHead(minute='regress')
+  assert representation.num_outputs == 13
+  outputs = np.zeros((1, 13))
+  outputs[0, 4] = 5
+  outputs[0, 12] = _inverse_softplus(0.5)
+  np.testing.assert_allclose(representation.decode(jnp.asarray(outputs)), [270], atol=1e-3)
+  with pytest.raises(ValueError, match='sincos'):
+    representations.TwoHead(minute='classes')

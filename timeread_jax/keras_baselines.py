@@ -159,9 +159,10 @@ def _regress_loss(representation, labels, outputs):
 
 
 def _two_head_loss(representation, labels, outputs):
-  del representation
-  minute = keras.ops.softplus(outputs[:, 12])
-  return _cross_entropy(labels[:, 0], outputs[:, :12]) + (minute - labels[:, 1] / 60) ** 2
+  hour_loss = _cross_entropy(labels[:, 0], outputs[:, :12])
+  if representation.minute == 'regress':
+    return hour_loss + (keras.ops.softplus(outputs[:, 12]) - labels[:, 1] / 60) ** 2
+  return hour_loss + keras.ops.sum((outputs[:, 12:14] - _unit_circle(labels[:, 1] / 60)) ** 2, -1)
 
 
 def _periodic_loss(representation, labels, outputs):

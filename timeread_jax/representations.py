@@ -96,25 +96,6 @@ class Regress:
     return _clock_metrics(self.decode(outputs), labels)
 
 
-@dataclasses.dataclass(frozen=True)
-class TwoHead:
-  """The report's two heads: a 12-way hour softmax and the minute/60 regressed by a softplus unit."""
-  num_outputs = 13
-
-  def decode(self, outputs):
-    hour = jnp.argmax(outputs[..., :12], -1)
-    minute = jnp.clip(jax.nn.softplus(outputs[..., 12].astype(jnp.float32)) * 60, 0, 59)
-    return hour * 60 + minute
-
-  def loss(self, outputs, labels):
-    minute = jax.nn.softplus(outputs[..., 12].astype(jnp.float32))
-    return _cross_entropy(outputs[..., :12], labels[..., 0]) + (minute - labels[..., 1] / 60) ** 2
-
-  def metrics(self, outputs, labels):
-    hour_accuracy = (jnp.argmax(outputs[..., :12], -1) == labels[..., 0]).astype(jnp.float32)
-    return {'hour_accuracy': hour_accuracy, **_clock_metrics(self.decode(outputs), labels)}
-
-
 def _unit_circle(fraction):
   angle = TAU * fraction
   return jnp.stack([jnp.sin(angle), jnp.cos(angle)], -1)
@@ -122,6 +103,60 @@ def _unit_circle(fraction):
 
 def _circle_fraction(sin_cos):
   return (jnp.arctan2(sin_cos[..., 0], sin_cos[..., 1]) / TAU) % 1.0
+
+
+def _read_against_minute(dial, minute):
+  """Minutes on the dial from a rough hour-hand position `dial` (0-720) and the minute hand's `minute` (0-60): the
+  hour that puts the hour hand nearest `dial`, so `dial` may be off by up to half an hour and decode exactly.
+
+  A tie (`dial` half an hour from both candidates, to within rounding, as a one-hot softmax gives on the hour)
+  goes to the earlier hour: the hour hand of h:00 is where hour h begins.
+  """
+  return (jnp.round((dial - minute) / 60 - 1e-3) % 12) * 60 + minute
+
+
+@dataclasses.dataclass(frozen=True)
+class TwoHead:
+  """Two heads on one trunk: a 12-way hour softmax, and the minute.
+
+  `minute='sincos'` (ours): the minute hand's (sin, cos), so the minute has no seam at the hour, and an hour that
+  agrees with the minute hand: the softmax is read as a position on the dial (its circular mean over the hours'
+  middles) and rounded against the minute, as the per-hand periodic reader does. Near the hour, where the
+  softmax hesitates between two hours, the minute decides which.
+  `minute='regress'` (the report's): minute/60 regressed by a softplus unit with MSE, and the softmax's argmax.
+  """
+  minute: str = 'sincos'
+
+  def __post_init__(self):
+    if self.minute not in ('sincos', 'regress'):
+      raise ValueError(f"minute must be 'sincos' or 'regress', got {self.minute!r}")
+
+  @property
+  def num_outputs(self):
+    return 14 if self.minute == 'sincos' else 13
+
+  def decode(self, outputs):
+    hour_logits = outputs[..., :12].astype(jnp.float32)
+    if self.minute == 'regress':
+      minute = jnp.clip(jax.nn.softplus(outputs[..., 12].astype(jnp.float32)) * 60, 0, 59)
+      return jnp.argmax(hour_logits, -1) * 60 + minute
+    minute = _circle_fraction(outputs[..., 12:14].astype(jnp.float32)) * 60
+    middles = _unit_circle((jnp.arange(12) + 0.5) / 12)  # where the hour hand is, halfway through each hour
+    return _read_against_minute(_circle_fraction(jax.nn.softmax(hour_logits) @ middles) * metrics.MINUTES_PER_DIAL,
+                                minute)
+
+  def loss(self, outputs, labels):
+    hour_loss = _cross_entropy(outputs[..., :12], labels[..., 0])
+    if self.minute == 'regress':
+      return hour_loss + (jax.nn.softplus(outputs[..., 12].astype(jnp.float32)) - labels[..., 1] / 60) ** 2
+    minute_target = _unit_circle(labels[..., 1] / 60)
+    return hour_loss + jnp.sum((outputs[..., 12:14].astype(jnp.float32) - minute_target) ** 2, -1)
+
+  def metrics(self, outputs, labels):
+    """`hour_accuracy`: the decoded hour, which for `sincos` is the one that agrees with the minute."""
+    decoded = self.decode(outputs)
+    hour_accuracy = (jnp.floor(decoded / 60) == labels[..., 0]).astype(jnp.float32)
+    return {'hour_accuracy': hour_accuracy, **_clock_metrics(decoded, labels)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,9 +184,7 @@ class Periodic:
     dial = _circle_fraction(outputs[..., :2]) * metrics.MINUTES_PER_DIAL
     if not self.hands:
       return dial
-    minute = _circle_fraction(outputs[..., 2:]) * 60
-    hour = jnp.round((dial - minute) / 60) % 12
-    return hour * 60 + minute
+    return _read_against_minute(dial, _circle_fraction(outputs[..., 2:]) * 60)
 
   def loss(self, outputs, labels):
     return jnp.sum((outputs.astype(jnp.float32) - self.encode(labels)) ** 2, -1)

@@ -25,6 +25,7 @@ from timeread_jax import datasets
 from timeread_jax import files
 from timeread_jax import models
 from timeread_jax import plots
+from timeread_jax import render
 from timeread_jax import representations
 
 # Changing these between runs of one workdir continues the same training; any other field starts a different one.
@@ -54,6 +55,7 @@ class Config:
   image_size: int = clocks.IMAGE_SIZE  # clocks only: 150 or 75
   val_size: int = 0  # 0: the data set's default (clocks: 10% of train)
   fresh_data: bool = False  # clocks only: render a new training batch every step
+  held_out_styles: bool = False  # synthetic clocks only: train on the seen dial styles, validate on unseen ones
   augment: bool = False  # Task 1 only: random horizontal flips and shifts of each training batch
   standardize: bool = False  # Task 1 only: pixels standardized with the training split's statistics
   optimizer: str = 'adam'
@@ -112,7 +114,8 @@ def make_optimizer(config: Config, steps_per_epoch: int) -> optax.GradientTransf
 def load_data(config: Config) -> datasets.Splits:
   if config.data == 'clocks':
     return clocks.load_splits(config.data_dir, num_examples=config.num_examples, seed=config.seed,
-                              image_size=config.image_size, val_size=config.val_size)
+                              image_size=config.image_size, val_size=config.val_size,
+                              held_out_styles=config.held_out_styles)
   loaders = {'fashion_mnist': datasets.load_fashion_mnist, 'cifar10': datasets.load_cifar10}
   if config.data not in loaders:
     raise ConfigError(f'unknown data {config.data!r}: use clocks, fashion_mnist or cifar10')
@@ -211,9 +214,9 @@ class Trainer:
     """The training batch for one step: gathered from the stored set, or freshly rendered clocks."""
     if self.config.fresh_data:
       label_key, render_key = jax.random.split(key)
-      labels = clocks.random_labels(label_key, indices.shape[0])
-      images = clocks.render_clocks(render_key, labels)
-      return clocks.resize_images(images, self.config.image_size), labels
+      labels = render.random_labels(label_key, indices.shape[0])
+      styles = 'seen' if self.config.held_out_styles else 'all'
+      return render.render_clocks(render_key, labels, self.config.image_size, styles=styles), labels
     images, labels = data
     images, labels = images[indices], labels[indices]
     if self.config.augment:

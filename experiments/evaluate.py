@@ -1,44 +1,51 @@
-"""Scores a trained clock reader on a folder of Leiden-format clocks and writes its readings.
+"""Scores a trained clock reader on folders of Leiden-format clocks: one JSON line per folder.
 
-  python -m experiments.evaluate --workdir=workdirs/clock_twohead/base --clock_data_dir=DIR [--predictions_out=P.npy]
+  python -m experiments.evaluate --workdir=workdirs/clock_twohead/fresh --clock_data_dir=DIR[,DIR...]
+  python -m experiments.evaluate --workdir=W --clock_data_dir=../shared/real-clock-dev,../shared/real-clock-samples
 
-Restores the workdir's best checkpoint (of a run of several seeds, the first seed's), reads DIR/images.npy and
-DIR/labels.npy (any N, resized to the model's image size), prints the metrics as one JSON line and writes the
-predicted (hour, minute) per image as int (N, 2).
+The second is the sim-to-real check: a reader trained on synthetic clocks, scored on the real development photos.
+Restores the workdir's best checkpoint (of a run of several seeds, the first seed's), reads each DIR/images.npy
+and DIR/labels.npy (150 or 75 px, any N, resized to the reader's size) and prints its metrics; --rotations
+averages the reader over turned copies of each picture; --predictions_out writes the readings of a single folder
+as int (N, 2) (hour, minute).
 """
 import json
 import os
 
 from absl import flags
-import numpy as np
 
 from experiments import cli
 from timeread_jax import checkpoints
 from timeread_jax import clocks
 from timeread_jax import datasets
 from timeread_jax import files
+from timeread_jax import readers
 from timeread_jax import train
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'A clock experiment workdir.', required=True)
-_CLOCK_DATA_DIR = flags.DEFINE_string('clock_data_dir', None, 'A folder with images.npy and labels.npy.',
-                                      required=True)
-_PREDICTIONS_OUT = flags.DEFINE_string('predictions_out', None, 'Where to write the readings (.npy, int (N, 2)).')
+_CLOCK_DATA_DIR = flags.DEFINE_list('clock_data_dir', None, 'Folders with images.npy and labels.npy, comma-separated.',
+                                    required=True)
+_ROTATIONS = flags.DEFINE_integer('rotations', 1, 'Test-time augmentation: average the reader over this many views '
+                                  'of each picture, turned by 0, +-6, +-12... degrees.', lower_bound=1)
+_PREDICTIONS_OUT = flags.DEFINE_string('predictions_out', None, "Where to write one folder's readings (.npy, int "
+                                       '(N, 2)).')
 
 
 def main(argv):
   if len(argv) > 1:
     cli.fail(f'unexpected arguments {argv[1:]}')
+  if _PREDICTIONS_OUT.value and len(_CLOCK_DATA_DIR.value) > 1:
+    cli.fail('--predictions_out writes the readings of one --clock_data_dir, not of several')
   try:
-    trainer, state = train.restore_best(_WORKDIR.value)
-    images, labels = clocks.load_leiden(_CLOCK_DATA_DIR.value)
-    images = clocks.resize_images(images, trainer.config.image_size)
-    per_example = {name: values[0] for name, values in  # a run of several seeds: its first seed's reader
-                   trainer.evaluate(state, trainer.put_eval(images, labels.astype(np.int32))).items()}
-    print(json.dumps({'workdir': os.path.abspath(_WORKDIR.value), 'num_examples': len(images),
-                      **train.summarize(per_example)}))
-    if _PREDICTIONS_OUT.value:
-      readings = train.decode_times(trainer, per_example['outputs'])
-      files.write_npy(_PREDICTIONS_OUT.value, readings)
+    reader = readers.from_workdir(_WORKDIR.value)
+    data = [(data_dir, clocks.load_leiden(data_dir)) for data_dir in _CLOCK_DATA_DIR.value]  # all checked first
+    for data_dir, (images, labels) in data:
+      summary, readings = reader.score(images, labels, _ROTATIONS.value)
+      print(json.dumps({'data_dir': os.path.abspath(data_dir), 'num_examples': len(images),
+                        'image_size': images.shape[1], 'workdir': os.path.abspath(_WORKDIR.value),
+                        'rotations': _ROTATIONS.value, **summary}), flush=True)
+      if _PREDICTIONS_OUT.value:
+        files.write_npy(_PREDICTIONS_OUT.value, readings)
   except (datasets.DataError, train.ConfigError, checkpoints.CheckpointError, OSError) as error:
     cli.fail(str(error).splitlines()[0])
 

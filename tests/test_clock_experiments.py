@@ -48,17 +48,38 @@ def test_every_clock_flagfile_parses_to_its_own_workdir():
   assert len(workdirs) == len(FLAGFILES)
 
 
-def test_evaluate_scores_a_workdir_and_writes_readings(clock_dir, tmp_path):
-  workdir = tmp_path / 'run'
-  assert _run('clock_periodic', *_smoke_flags(workdir, clock_dir)).returncode == 0
+@pytest.fixture(scope='module')
+def periodic_workdir(clock_dir, tmp_path_factory):
+  workdir = tmp_path_factory.mktemp('periodic') / 'run'
+  result = _run('clock_periodic', *_smoke_flags(workdir, clock_dir))
+  assert result.returncode == 0, result.stderr[-2000:]
+  return workdir
+
+
+def test_evaluate_scores_a_workdir_and_writes_readings(periodic_workdir, clock_dir, tmp_path):
   predictions = tmp_path / 'readings.npy'
-  result = _run('evaluate', f'--workdir={workdir}', f'--clock_data_dir={clock_dir}',
+  result = _run('evaluate', f'--workdir={periodic_workdir}', f'--clock_data_dir={clock_dir}',
                 f'--predictions_out={predictions}')
   assert result.returncode == 0, result.stderr
   metrics = json.loads(result.stdout.strip().splitlines()[-1])
   assert metrics['num_examples'] == 160 and 0 <= metrics['cse_minutes'] <= 360
   readings = np.load(predictions)
   assert readings.shape == (160, 2) and np.issubdtype(readings.dtype, np.integer)
+
+
+def test_evaluate_scores_several_sets_of_either_size_one_line_each(periodic_workdir, tmp_path):
+  """The sim-to-real check: a tiny stand-in for each real development set, one at 75 px and one at 150 px."""
+  from timeread_jax import clocks  # pylint: disable=g-import-not-at-top
+  images, labels = clocks.make_clocks(6, seed=11)
+  clocks.save_leiden(str(tmp_path / 'dev75'), clocks.resize_images(images[:4], 75), labels[:4])
+  clocks.save_leiden(str(tmp_path / 'samples150'), images[4:], labels[4:])
+  result = _run('evaluate', f'--workdir={periodic_workdir}', f'--clock_data_dir={tmp_path / "dev75"},'
+                f'{tmp_path / "samples150"}', '--rotations=3')
+  assert result.returncode == 0, result.stderr
+  lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
+  assert [(line['data_dir'], line['num_examples'], line['image_size']) for line in lines] == [
+      (str(tmp_path / 'dev75'), 4, 75), (str(tmp_path / 'samples150'), 2, 150)]
+  assert all(0 <= line['cse_minutes'] <= 360 and line['rotations'] == 3 for line in lines)
 
 
 @pytest.mark.parametrize('module, args, message', [
@@ -70,7 +91,11 @@ def test_evaluate_scores_a_workdir_and_writes_readings(clock_dir, tmp_path):
     ('clock_classify', ['--num_classes=7'], 'divisor of 720'),
     ('clock_twohead', ['--clock_data_dir=/nonexistent'], '/nonexistent'),
     ('clock_twohead', ['--fresh_data', '--clock_data_dir=/tmp'], 'fresh_data'),
+    ('clock_twohead', ['--held_out_styles', '--clock_data_dir=/tmp'], 'held_out_styles'),
+    ('clock_twohead', ['--widths=8,x'], 'widths'),
+    ('clock_twohead', ['--trunk=report_clock_cnn', '--widths=8,8,8,8'], 'shape ClockNet'),
     ('evaluate', ['--clock_data_dir=/tmp'], 'no config.json'),
+    ('evaluate', ['--clock_data_dir=/tmp,/tmp', '--predictions_out=/tmp/p.npy'], 'one --clock_data_dir'),
     ('clock_twohead', ['--workdir=/etc/hostname/run'], 'Not a directory'),  # a workdir that cannot be made
 ])
 def test_mistakes_end_in_one_line_and_exit_status_2(module, args, message, tmp_path):

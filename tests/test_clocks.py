@@ -4,11 +4,13 @@ import subprocess
 import sys
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from tests.test_clock_experiments import _run
 from timeread_jax import clocks
+from timeread_jax import dials
 from timeread_jax import render
 from timeread_jax.datasets import DataError
 
@@ -73,10 +75,34 @@ def _angle_between(a, b):
 def test_hands_point_where_the_label_says(hour, minute):
   labels = np.array([[hour, minute]], np.int32)
   image = np.asarray(render.render_clocks(jax.random.key(0), labels, upright=True))[0]
-  face_radius = 0.4 * clocks.IMAGE_SIZE  # render_clocks' upright view
-  # 0.62: beyond the hour hand (at most 0.54) and inside the numerals; 0.3: the hour hand, besides the minute's.
-  minute_angle = _darkest_direction(image, 0.62 * face_radius)
-  hour_angle = _darkest_direction(image, 0.3 * face_radius, ignore_near=minute * 6)
+  face_radius = render.UPRIGHT_FACE_RADIUS * render.IMAGE_SIZE
+  # 0.66: beyond the upright hour hand (0.58) and inside the numerals; 0.4: the hour hand, beyond both tails.
+  minute_angle = _darkest_direction(image, 0.66 * face_radius)
+  hour_angle = _darkest_direction(image, 0.4 * face_radius, ignore_near=minute * 6)
+  assert _angle_between(minute_angle, minute * 6) < 2.5
+  assert _angle_between(hour_angle, (hour + minute / 60) * 30) < 4
+
+
+@pytest.mark.parametrize('seed', range(6))
+def test_every_hand_shape_points_where_the_label_says(seed):
+  """Random hands (lengths, widths, tails, taper, hub, grey, as training draws them) on a dial seen face on, with
+  the printed marks and every shadow and glare taken away so that only the hands are dark."""
+  rng = np.random.default_rng(seed)
+  hour, minute = 0, 0
+  while _angle_between((hour + minute / 60) * 30, minute * 6) < 45:  # hands apart, so each can be measured alone
+    hour, minute = int(rng.integers(12)), int(rng.integers(60))
+  look = render.draw_look(jax.random.key(seed), upright=False, styles='all')
+  upright = render.draw_look(jax.random.key(seed), upright=True, styles='all')
+  camera = ('rotation', 'tilt', 'tilt_axis', 'camera_distance', 'face_radius', 'offset_x', 'offset_y')
+  look = look._replace(**{name: getattr(upright, name) for name in camera}, ink_gray=look.face_gray, hand_shadow=0.0,
+                       glare=0.0, haze=0.0, light_gradient=0.0, rim_shadow=0.0, noise=0.0, gamma=1.0, blur=0.3)
+  image = np.asarray(render.render_look(look, jnp.array([hour, minute]), render.IMAGE_SIZE))
+  face_radius = render.UPRIGHT_FACE_RADIUS * render.IMAGE_SIZE
+  hour_tip = float(look.hour_length + look.hour_width / 2)
+  tails = float(look.tail * look.minute_length + look.hub_radius + look.minute_width)
+  assert tails < float(look.hour_length) and hour_tip < float(look.minute_length)
+  minute_angle = _darkest_direction(image, (hour_tip + float(look.minute_length)) / 2 * face_radius)
+  hour_angle = _darkest_direction(image, (tails + float(look.hour_length)) / 2 * face_radius, ignore_near=minute * 6)
   assert _angle_between(minute_angle, minute * 6) < 2.5
   assert _angle_between(hour_angle, (hour + minute / 60) * 30) < 4
 
@@ -101,6 +127,28 @@ def test_save_then_load_leiden_round_trips(tmp_path):
   np.testing.assert_array_equal(loaded_labels, [[0, 0], [11, 59], [3, 40], [9, 5]])
   assert loaded_labels.dtype == np.int64
   assert sorted(os.listdir(tmp_path)) == ['images.npy', 'labels.npy']  # no temporary files left behind
+
+
+def test_load_leiden_reads_the_75_px_files_too(tmp_path):
+  images = np.random.default_rng(0).integers(0, 256, (3, 75, 75), dtype=np.uint8)
+  loaded, _ = clocks.load_leiden(_leiden(tmp_path, images, np.array([[0, 0], [1, 1], [2, 2]])))
+  np.testing.assert_array_equal(loaded, images)
+  assert clocks.resize_images(loaded, 150).shape == (3, 150, 150)  # a 150 px reader reads them enlarged
+
+
+def test_held_out_styles_show_the_same_times_in_other_dials_and_floors(tmp_path, monkeypatch):
+  monkeypatch.setenv('TIMEREAD_CACHE', str(tmp_path))
+  load = lambda held_out: clocks.load_splits('', num_examples=40, seed=0, image_size=75, val_size=4,
+                                             held_out_styles=held_out)
+  plain, held_out = load(False), load(True)
+  for split in ('train', 'val', 'test'):
+    np.testing.assert_array_equal(getattr(plain, split)[1], getattr(held_out, split)[1])
+  assert not np.array_equal(plain.val[0], held_out.val[0]) and not np.array_equal(plain.test[0], held_out.test[0])
+  for seed in range(20):
+    seen = render.draw_look(jax.random.key(seed), upright=False, styles='seen')
+    unseen = render.draw_look(jax.random.key(seed), upright=False, styles='unseen')
+    assert seen.style < dials.NUM_TRAINING_STYLES <= unseen.style < len(dials.STYLES)
+    assert seen.carpet_split > 0 > unseen.carpet_split  # wood only, carpet only
 
 
 def test_load_leiden_accepts_a_channel_axis_and_any_integer_labels(tmp_path):

@@ -164,18 +164,6 @@ def test_each_seed_stops_early_on_its_own(clock_dir, tmp_path):
   assert summary['epochs'] == pytest.approx(np.mean(epochs))
 
 
-def test_restore_best_reads_what_training_kept(clock_dir, tmp_path):
-  config = _config(clock_dir, epochs=1)
-  results = train.train_and_evaluate(config, str(tmp_path))
-  trainer, state = train.restore_best(str(tmp_path))
-  splits = train.load_data(config)
-  per_example = {name: values[0] for name, values in trainer.evaluate(state, trainer.put_eval(*splits.test)).items()}
-  assert train.summarize(per_example, 'test_')['test_loss'] == pytest.approx(results['test_loss'], rel=1e-5)
-  readings = train.decode_times(trainer, per_example['outputs'])
-  assert readings.shape == (len(splits.test[0]), 2) and readings.dtype == np.int64
-  assert np.all((readings[:, 0] >= 0) & (readings[:, 0] < 12) & (readings[:, 1] >= 0) & (readings[:, 1] < 60))
-
-
 @pytest.mark.parametrize('requested, steps, on_cpu_conv, expected', [
     (0, 12, False, 12), (0, 12, True, 1), (5, 12, False, 4), (7, 7, False, 7), (100, 12, False, 12), (4, 13, True, 1)])
 def test_steps_per_call_divides_the_epoch(monkeypatch, requested, steps, on_cpu_conv, expected):
@@ -308,8 +296,9 @@ def test_a_full_disk_ends_the_run_in_one_line_and_keeps_the_saved_epoch(clock_di
   assert '\n' not in message and 'no space left' in message and str(tmp_path / 'checkpoints') in message
   assert _history(str(tmp_path))[0]['epoch'] == 1
   assert json.loads((tmp_path / 'config.json').read_text())['epochs'] == 2
-  _, best = train.restore_best(str(tmp_path))
   with checkpoints.Checkpoints(str(tmp_path)) as ckpt:
-    latest, progress = ckpt.restore('latest', best)
+    abstract_state = train.Trainer(config, (75, 75, 1), steps_per_epoch=1).init_state()
+    best, _ = ckpt.restore('best', abstract_state)
+    latest, progress = ckpt.restore('latest', abstract_state)
   assert progress['epoch'] == 1 and np.all(latest.step == first_epoch_step) and np.all(best.step == first_epoch_step)
   assert train.train_and_evaluate(config, str(tmp_path))['epochs'] == 2  # with space again, the run resumes

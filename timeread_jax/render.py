@@ -3,7 +3,7 @@
 Each picture maps every pixel through a random camera homography back to the dial, samples the dial's printed
 markings (`dials`), draws the hands and their shadows analytically in dial coordinates (so they tilt with the
 dial), and composites over a procedural floor, followed by lighting, glare, blur, gamma, noise and the real
-photos' min-max stretch. Every nuisance is drawn around what the real photos show (`_draw_look`), wide enough that
+photos' min-max stretch. Every nuisance is drawn around what the real photos show (`draw_look`), wide enough that
 the real ones fall inside. Static shapes throughout, so the same code fills the on-disk cache on CPU and makes
 fresh batches inside a jitted train step on an accelerator.
 
@@ -43,7 +43,7 @@ def render_clocks(key: jax.Array, labels: jax.Array, image_size: int = IMAGE_SIZ
   return jax.vmap(lambda k, label: render_one(k, label, image_size, upright, styles))(keys, labels)
 
 
-class _Look(NamedTuple):
+class Look(NamedTuple):
   """The nuisance parameters of one picture; lengths on the dial are in face radii."""
   rotation: jax.Array  # in-plane, radians
   tilt: jax.Array  # out-of-plane, radians
@@ -100,14 +100,14 @@ class _Look(NamedTuple):
   sensor_seed: jax.Array
 
 
-def _draw_look(key: jax.Array, upright: bool, styles: str) -> _Look:
+def draw_look(key: jax.Array, upright: bool, styles: str) -> Look:
   """Every nuisance range in one place; `upright` swaps each for the canonical value in its last argument.
 
   The ranges are centred on what the real photos show (a light face with small thin numerals, two slim dark
   hands of nearly equal width told apart by length, a thick dark rim, wooden decking, a glare spot with a
   haze that greys the hands under it) and reach well past it on every side.
   """
-  keys = iter(jax.random.split(key, 2 * len(_Look._fields)))  # enough for every draw below
+  keys = iter(jax.random.split(key, 2 * len(Look._fields)))  # enough for every draw below
 
   def uniform(low, high, upright_value):
     value = jax.random.uniform(next(keys), (), minval=low, maxval=high)
@@ -126,7 +126,7 @@ def _draw_look(key: jax.Array, upright: bool, styles: str) -> _Look:
   carpet_split = {'all': uniform(-300, 300, 300), 'seen': jnp.float32(300), 'unseen': jnp.float32(-300)}[styles]
   minute_width = uniform(0.025, 0.055, 0.04)
   minute_length = uniform(0.72, 0.95, 0.85)
-  return _Look(
+  return Look(
       rotation=uniform(0, 2 * np.pi, 0),
       tilt=uniform(0, np.radians(55), 0),
       tilt_axis=uniform(0, np.pi, 0),
@@ -188,7 +188,11 @@ def _draw_look(key: jax.Array, upright: bool, styles: str) -> _Look:
 def render_one(key: jax.Array, label: jax.Array, image_size: int, upright: bool = False,
                styles: str = 'all') -> jax.Array:
   """One picture uint8 (S, S) of the clock showing `label` (hour, minute); see render_clocks."""
-  look = _draw_look(key, upright, styles)
+  return render_look(draw_look(key, upright, styles), label, image_size)
+
+
+def render_look(look: Look, label: jax.Array, image_size: int) -> jax.Array:
+  """The picture uint8 (S, S) of the clock showing `label` (hour, minute) with every nuisance as `look` says."""
   rows, cols = jnp.mgrid[0:image_size, 0:image_size].astype(jnp.float32) + 0.5
   camera = _camera(look, image_size)
   to_dial = jnp.linalg.inv(camera[:, (0, 1, 3)])  # the dial plane z = 0 maps to pixels by a homography
@@ -258,7 +262,7 @@ def _rotation(axis: jax.Array, angle: jax.Array) -> jax.Array:
   return jnp.eye(3) + jnp.sin(angle) * cross + (1 - jnp.cos(angle)) * cross @ cross
 
 
-def _camera(look: _Look, image_size: int) -> jax.Array:
+def _camera(look: Look, image_size: int) -> jax.Array:
   """The 3x4 pinhole camera mapping dial points (x, y, z, 1) to w * (col, row, 1); +z points to the floor."""
   spin = _rotation(jnp.array([0.0, 0.0, 1.0]), look.rotation)
   tilt = _rotation(jnp.array([jnp.cos(look.tilt_axis), jnp.sin(look.tilt_axis), 0.0]), look.tilt)
@@ -328,7 +332,7 @@ def _triangle(phase: jax.Array) -> jax.Array:
   return 4 * jnp.abs(phase - jnp.floor(phase) - 0.5) - 1
 
 
-def _floor(look: _Look, x: jax.Array, y: jax.Array, fibres: jax.Array, scale: float) -> jax.Array:
+def _floor(look: Look, x: jax.Array, y: jax.Array, fibres: jax.Array, scale: float) -> jax.Array:
   """Wooden decking meeting a woven carpet along a line; (x, y) are 150-px pixels from the picture's centre.
 
   Patterns finer than two of the picture's pixels fade out (`scale` is its size over 150), as they would when a

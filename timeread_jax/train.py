@@ -484,31 +484,6 @@ def _write_results(config: Config, workdir: str, seed_dirs: list[str], progress:
   return summary
 
 
-def restore_best(workdir: str) -> tuple[Trainer, TrainState]:
-  """The trainer and best-epoch state (every seed's) of a finished or running clock workdir, for evaluation."""
-  workdir = os.path.abspath(workdir)
-  path = os.path.join(workdir, 'config.json')
-  if not os.path.isfile(path):
-    raise ConfigError(f'{workdir} holds no run (no config.json): point --workdir at a training workdir')
-  with open(path) as f:
-    config = Config(**json.load(f))
-  if config.data != 'clocks':
-    raise ConfigError(f'{workdir} holds a {config.data} run, not a clock reader')
-  # Any epoch length gives the optimizer state its structure, which is all a restore needs.
-  trainer = Trainer(config, (config.image_size, config.image_size, 1), steps_per_epoch=1)
-  with checkpoints.Checkpoints(workdir) as ckpt:
-    restored = ckpt.restore('best', trainer.init_state())
-  if restored is None:
-    raise ConfigError(f'{workdir} has no best checkpoint yet: train at least one epoch first')
-  return trainer, restored[0]
-
-
-def decode_times(trainer: Trainer, outputs: np.ndarray) -> np.ndarray:
-  """Raw clock-head outputs -> int (N, 2) (hour, minute), rounded to the nearest minute of the dial."""
-  minutes = np.round(np.asarray(trainer.representation.decode(jnp.asarray(outputs)))).astype(np.int64) % 720
-  return np.stack([minutes // 60, minutes % 60], -1)
-
-
 class Preempted(RuntimeError):
   """SIGTERM arrived; the state was saved at the current step."""
 

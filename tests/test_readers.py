@@ -1,0 +1,76 @@
+"""A trained reader restored from its workdir or its file reads what training evaluated; rotations keep the time."""
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from timeread_jax import clocks
+from timeread_jax import readers
+from timeread_jax import train
+
+
+@pytest.fixture(scope='module')
+def trained(clock_dir, tmp_path_factory):
+  """(workdir, config, results) of one epoch of a small two-head reader on the shared 160 clocks."""
+  workdir = tmp_path_factory.mktemp('reader_run')
+  config = train.Config(experiment='test', data='clocks', data_dir=clock_dir, model='clocknet',
+                        model_options={'widths': (8, 8, 16, 16), 'dense': 32}, representation='twohead',
+                        image_size=75, epochs=1, batch_size=16, learning_rate=1e-3)
+  return str(workdir), config, train.train_and_evaluate(config, str(workdir))
+
+
+def test_a_restored_reader_scores_the_test_split_as_training_did(trained):
+  workdir, config, results = trained
+  reader = readers.from_workdir(workdir)
+  assert reader.config == dataclasses.replace(config, model_options={'widths': [8, 8, 16, 16], 'dense': 32})
+  test_images, test_labels = train.load_data(config).test
+  summary, readings = reader.score(test_images, test_labels)
+  assert summary['loss'] == pytest.approx(results['test_loss'], rel=1e-5)
+  assert summary['cse_minutes'] == pytest.approx(results['test_cse_minutes'], rel=1e-5)
+  assert readings.shape == (len(test_images), 2) and readings.dtype == np.int64
+  assert np.all((readings[:, 0] >= 0) & (readings[:, 0] < 12) & (readings[:, 1] >= 0) & (readings[:, 1] < 60))
+
+
+def test_a_saved_reader_loads_and_reads_the_same(trained, tmp_path):
+  workdir, _, _ = trained
+  reader = readers.from_workdir(workdir)
+  path = str(tmp_path / 'reader.msgpack')
+  reader.save(path)
+  assert sorted(p.name for p in tmp_path.iterdir()) == ['reader.json', 'reader.msgpack']
+  loaded = readers.load(path)
+  images = clocks.make_clocks(6, seed=9, image_size=75)[0]
+  np.testing.assert_array_equal(loaded.outputs(images), reader.outputs(images))
+  assert loaded.config == reader.config
+
+
+def test_a_reader_reads_pictures_of_any_size(trained):
+  reader = readers.from_workdir(trained[0])
+  large, _ = clocks.make_clocks(3, seed=9)  # 150 px for a 75 px reader: block means, as in training
+  np.testing.assert_allclose(reader.outputs(large), reader.outputs(clocks.resize_images(large, 75)), atol=1e-6)
+
+
+def test_rotations_average_turned_views(trained):
+  reader = readers.from_workdir(trained[0])
+  images = clocks.make_clocks(3, seed=9, image_size=75)[0]
+  one, three = reader.outputs(images, rotations=1), reader.outputs(images, rotations=3)
+  assert one.shape == three.shape == (3, reader.representation.num_outputs)
+  views = [reader._apply(reader.variables, jnp.asarray(images), jnp.float32(angle)) for angle in (0, -6, 6)]
+  np.testing.assert_allclose(three, np.mean(views, 0), rtol=1e-5, atol=1e-5)
+  assert not np.allclose(one, three)
+
+
+def test_rotate_turns_clockwise_about_the_centre():
+  image = np.zeros((1, 9, 9), np.float32)
+  image[0, 0, 4] = 1  # straight up from the centre
+  turned = np.asarray(readers._rotate(jnp.asarray(image), jnp.radians(90.0)))
+  assert np.unravel_index(np.argmax(turned[0]), (9, 9)) == (4, 8)  # now straight right: clockwise on screen
+  np.testing.assert_allclose(readers._rotate(jnp.asarray(image), jnp.float32(0)), image, atol=1e-6)
+
+
+def test_a_task1_workdir_is_not_a_reader(tmp_path):
+  (tmp_path / 'config.json').write_text('{"experiment": "fashion_mlp", "data": "fashion_mnist", "model": "mlp", '
+                                        '"representation": "categorical"}')
+  with pytest.raises(train.ConfigError, match='fashion_mnist run, not a clock reader'):
+    readers.from_workdir(str(tmp_path))

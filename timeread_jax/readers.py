@@ -1,0 +1,130 @@
+"""A trained clock reader: a run's config and one seed's weights, to read the time off pictures.
+
+Restored from a training workdir's best checkpoint, or from a single file (`save`/`load`: flax msgpack with the
+config beside it as JSON), which is how a reader ships with the project. The time of a clock does not change when
+the picture turns, so `outputs` can average the reader over a few small rotations of each picture (test-time
+augmentation).
+"""
+import dataclasses
+import json
+import os
+
+import flax.serialization
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from timeread_jax import checkpoints
+from timeread_jax import clocks
+from timeread_jax import files
+from timeread_jax import models
+from timeread_jax import representations
+from timeread_jax import train
+
+BATCH_SIZE = 250
+ROTATION_STEP_DEGREES = 6  # test-time rotations: 0, then +-6, +-12... degrees
+
+
+class Reader:
+  """A clock reader's model, representation and weights (`variables`: params and batch_stats of one seed)."""
+
+  def __init__(self, config: train.Config, variables: dict):
+    if config.data != 'clocks':
+      raise train.ConfigError(f'a {config.data} classifier is not a clock reader')
+    self.config = config
+    self.variables = variables
+    self.representation = representations.build(config.representation, **config.representation_options)
+    self.model = models.build(config.model, self.representation.num_outputs, dtype=jnp.dtype(config.dtype),
+                              **config.model_options)
+    self._apply = jax.jit(self._apply_rotated)
+
+  @property
+  def image_size(self) -> int:
+    return self.config.image_size
+
+  def _apply_rotated(self, variables, images, degrees):
+    rotated = _rotate(images.astype(jnp.float32), jnp.radians(degrees))
+    return self.model.apply(variables, train.model_input(rotated / 255, jnp.dtype(self.config.dtype)), train=False)
+
+  def outputs(self, images: np.ndarray, rotations: int = 1) -> np.ndarray:
+    """Raw head outputs float32 (N, num_outputs) for uint8 pictures (N, S, S) of any size S (resized to the
+    reader's), the mean over `rotations` views turned by 0, +-6, +-12... degrees."""
+    images = clocks.resize_images(np.asarray(images, np.uint8), self.image_size)
+    angles = [ROTATION_STEP_DEGREES * ((i + 1) // 2) * (-1) ** i for i in range(rotations)]
+    pad = -len(images) % BATCH_SIZE  # one compiled shape for every batch
+    padded = np.concatenate([images, np.zeros((pad, *images.shape[1:]), np.uint8)])
+    batches = []
+    for start in range(0, len(padded), BATCH_SIZE):
+      batch = jnp.asarray(padded[start:start + BATCH_SIZE])
+      views = [self._apply(self.variables, batch, jnp.float32(angle)) for angle in angles]
+      batches.append(np.asarray(jnp.mean(jnp.stack(views), 0), np.float32))
+    return np.concatenate(batches)[:len(images)]
+
+  def times(self, outputs: np.ndarray) -> np.ndarray:
+    """Raw outputs -> int (N, 2) (hour, minute), rounded to the nearest minute of the dial."""
+    minutes = np.round(np.asarray(self.representation.decode(jnp.asarray(outputs)))).astype(np.int64) % 720
+    return np.stack([minutes // 60, minutes % 60], -1)
+
+  def score(self, images: np.ndarray, labels: np.ndarray, rotations: int = 1) -> tuple[dict, np.ndarray]:
+    """(the summary of train.summarize: loss, CSE mean, median, p90...; the readings (N, 2)) on labelled pictures."""
+    outputs = self.outputs(images, rotations)
+    labels = jnp.asarray(labels, jnp.int32)
+    per_example = {'loss': self.representation.loss(jnp.asarray(outputs), labels),
+                   **self.representation.metrics(jnp.asarray(outputs), labels)}
+    return train.summarize({k: np.asarray(v) for k, v in per_example.items()}), self.times(outputs)
+
+  def save(self, path: str) -> None:
+    """The weights to `path` (flax msgpack) and the config beside it, `path` with .json for its extension."""
+    files.write_atomically(path, lambda file: file.write(flax.serialization.msgpack_serialize(
+        jax.tree.map(np.asarray, self.variables))))
+    files.write_json(_config_path(path), dataclasses.asdict(self.config))
+
+
+def _config_path(path: str) -> str:
+  return os.path.splitext(path)[0] + '.json'
+
+
+def load(path: str) -> Reader:
+  """The reader `save` wrote to `path`."""
+  for name in (path, _config_path(path)):
+    if not os.path.isfile(name):
+      raise train.ConfigError(f'{name}: no such file; a saved reader is a .msgpack file with its .json beside it')
+  try:
+    with open(_config_path(path)) as file:
+      config = train.Config(**json.load(file))
+    with open(path, 'rb') as file:
+      variables = flax.serialization.msgpack_restore(file.read())
+  except (ValueError, TypeError) as error:
+    raise train.ConfigError(f'{path}: not a saved clock reader ({error})') from None
+  return Reader(config, variables)
+
+
+def from_workdir(workdir: str) -> Reader:
+  """The reader a training workdir's best checkpoint holds (of a run of several seeds, the first seed's)."""
+  workdir = os.path.abspath(workdir)
+  path = os.path.join(workdir, 'config.json')
+  if not os.path.isfile(path):
+    raise train.ConfigError(f'{workdir} holds no run (no config.json): point --workdir at a training workdir')
+  with open(path) as f:
+    config = train.Config(**json.load(f))
+  if config.data != 'clocks':
+    raise train.ConfigError(f'{workdir} holds a {config.data} run, not a clock reader')
+  # Any epoch length gives the optimizer state its structure, which is all a restore needs.
+  trainer = train.Trainer(config, (config.image_size, config.image_size, 1), steps_per_epoch=1)
+  with checkpoints.Checkpoints(workdir) as ckpt:
+    restored = ckpt.restore('best', trainer.init_state())
+  if restored is None:
+    raise train.ConfigError(f'{workdir} has no best checkpoint yet: train at least one epoch first')
+  state = restored[0]
+  first_seed = lambda tree: jax.tree.map(lambda x: np.asarray(x[0]), tree)
+  return Reader(config, {'params': first_seed(state.params), 'batch_stats': first_seed(state.batch_stats)})
+
+
+def _rotate(images: jax.Array, angle: jax.Array) -> jax.Array:
+  """Pictures (N, S, S) turned by `angle` radians about their centre, bilinearly; the corners reflect the border."""
+  size = images.shape[-1]
+  centre = (size - 1) / 2
+  rows, cols = jnp.mgrid[0:size, 0:size].astype(jnp.float32) - centre
+  cos, sin = jnp.cos(angle), jnp.sin(angle)
+  source = [centre + cos * rows - sin * cols, centre + sin * rows + cos * cols]
+  return jax.vmap(lambda image: jax.scipy.ndimage.map_coordinates(image, source, order=1, mode='reflect'))(images)

@@ -3,11 +3,14 @@
   ./launch.sh cifar10_transfer --flagfile=experiments/flags/cifar10_transfer/mlp_final.flags
   python -m experiments.report --suite=cifar10_transfer
 """
+from absl import flags
+
 from experiments import cli
 from experiments import common
 from experiments import task1
 from timeread_jax import train
 
+flags.adopt_module_key_flags(task1)
 
 def make_config() -> train.Config:
   """The run this experiment's flags describe (experiments.compare_keras builds it too)."""

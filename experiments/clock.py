@@ -1,4 +1,6 @@
 """The flags every clock experiment shares, and the one way to turn them into a clock reader's config."""
+import os
+
 from absl import flags
 
 from experiments import cli
@@ -6,6 +8,7 @@ from experiments import common
 from timeread_jax import train
 
 FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(common)  # so that each experiment's --help lists them
 
 flags.DEFINE_string('clock_data_dir', '', "A folder with the Leiden images.npy and labels.npy; '' renders the "
                     'synthetic set (18,000 images unless --num_examples says otherwise).')
@@ -17,6 +20,9 @@ flags.register_validator('widths', lambda widths: widths is None or all(w.isdigi
                          message='--widths must be a comma-separated list of positive integers, e.g. 32,64,128,256')
 flags.DEFINE_bool('held_out_styles', False, 'Train on some dial styles and floors, validate and test on unseen ones '
                   '(synthetic data only): does a change generalize, or fit the styles it saw?')
+flags.DEFINE_string('init_from', '', 'Start from the weights of this trained reader (a clock workdir or a saved '
+                    'reader file) instead of a random initialization: fine-tuning, e.g. on the real photos with '
+                    '--clock_data_dir. Needs the same trunk, representation and image size.')
 flags.DEFINE_bool('fresh_data', False, 'Render a new batch of synthetic clocks every step instead of reusing a '
                   'fixed training set (validation and test stay fixed).')
 
@@ -35,5 +41,6 @@ def make_config(experiment: str, representation: str, **representation_options) 
     cli.fail(f'--{", --".join(model_options)} shape ClockNet, not --trunk={FLAGS.trunk}')
   return common.make_config(
       experiment=experiment, data='clocks', data_dir=FLAGS.clock_data_dir, image_size=int(FLAGS.image_size),
-      fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles, model=FLAGS.trunk,
+      fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles,
+      init_from=os.path.abspath(FLAGS.init_from) if FLAGS.init_from else '', model=FLAGS.trunk,
       model_options=model_options, representation=representation, representation_options=representation_options)

@@ -9,6 +9,7 @@ from experiments import clock
 from experiments import common
 from timeread_jax import train
 
+flags.adopt_module_key_flags(clock)
 _NUM_CLASSES = flags.DEFINE_integer('num_classes', 24, 'Classes over the 720 minutes of the dial; a divisor of 720.')
 flags.register_validator('num_classes', lambda n: n > 1 and 720 % n == 0,
                          message='--num_classes must be a divisor of 720 greater than 1 (24: half hours, 720: minutes)')

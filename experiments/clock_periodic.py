@@ -9,6 +9,7 @@ from experiments import clock
 from experiments import common
 from timeread_jax import train
 
+flags.adopt_module_key_flags(clock)
 _HANDS = flags.DEFINE_bool('hands', False, 'One (sin, cos) pair per hand instead of one for the dial position.')
 
 

@@ -9,6 +9,7 @@ from experiments import clock
 from experiments import common
 from timeread_jax import train
 
+flags.adopt_module_key_flags(clock)
 _CYCLIC = flags.DEFINE_bool('cyclic', False, 'Measure the loss the short way around the dial (no seam at 12:00).')
 
 

@@ -9,6 +9,7 @@ from experiments import clock
 from experiments import common
 from timeread_jax import train
 
+flags.adopt_module_key_flags(clock)
 _MINUTE = flags.DEFINE_enum('minute', 'sincos', ['sincos', 'regress'], "The minute head: the minute hand's (sin, cos), "
                             'with an hour that agrees with it (ours), or minute/60 by a softplus unit (the report\'s).')
 

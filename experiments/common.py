@@ -10,6 +10,7 @@ from experiments import cli
 from timeread_jax import checkpoints
 from timeread_jax import datasets
 from timeread_jax import distributed
+from timeread_jax import readers
 from timeread_jax import train
 
 FLAGS = flags.FLAGS
@@ -63,7 +64,8 @@ def train_and_evaluate(config: train.Config) -> dict:
     cli.fail(f'--process_id={FLAGS.process_id} must be below --num_processes={FLAGS.num_processes}')
   distributed.initialize(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
   try:
-    return train.train_and_evaluate(config, run_dir, FLAGS.flags_into_string())
+    init_variables = readers.initial_variables(config.init_from, config) if config.init_from else None
+    return train.train_and_evaluate(config, run_dir, FLAGS.flags_into_string(), init_variables)
   except train.Preempted as preempted:
     print(f'stopped: {preempted}', file=sys.stderr)
     sys.exit(143)  # 128 + SIGTERM, as if the signal had ended the process

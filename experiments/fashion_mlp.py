@@ -3,11 +3,14 @@
   ./launch.sh fashion_mlp --flagfile=experiments/flags/fashion_mlp/dropout.flags
   python -m experiments.report --suite=fashion_mlp      # every variant, beside the report's numbers
 """
+from absl import flags
+
 from experiments import cli
 from experiments import common
 from experiments import task1
 from timeread_jax import train
 
+flags.adopt_module_key_flags(task1)
 
 def make_config() -> train.Config:
   """The run this experiment's flags describe (experiments.compare_keras builds it too)."""

@@ -10,6 +10,7 @@ from experiments import common
 from timeread_jax import train
 
 FLAGS = flags.FLAGS
+flags.adopt_module_key_flags(common)  # so that each experiment's --help lists them
 
 flags.DEFINE_enum('data', 'fashion_mnist', ['fashion_mnist', 'cifar10'], 'The data set.')
 flags.DEFINE_string('data_dir', '', "Where the data set's files are; '' searches the default places.")

@@ -2,6 +2,7 @@
 import pytest
 
 from timeread_jax import clocks
+from timeread_jax import train
 
 
 @pytest.fixture(scope='session')
@@ -10,3 +11,13 @@ def clock_dir(tmp_path_factory):
   path = tmp_path_factory.mktemp('clocks')
   clocks.save_leiden(str(path), *clocks.make_clocks(160, seed=3))
   return str(path)
+
+
+@pytest.fixture(scope='session')
+def trained(clock_dir, tmp_path_factory):
+  """(workdir, config, results) of one epoch of a small two-head reader on the 160 clocks of `clock_dir`."""
+  workdir = tmp_path_factory.mktemp('reader_run')
+  config = train.Config(experiment='clock_twohead', data='clocks', data_dir=clock_dir, model='clocknet',
+                        model_options={'widths': (8, 8, 16, 16), 'dense': 32}, representation='twohead',
+                        image_size=75, epochs=1, batch_size=16, learning_rate=1e-3)
+  return str(workdir), config, train.train_and_evaluate(config, str(workdir))

@@ -11,16 +11,6 @@ from timeread_jax import readers
 from timeread_jax import train
 
 
-@pytest.fixture(scope='module')
-def trained(clock_dir, tmp_path_factory):
-  """(workdir, config, results) of one epoch of a small two-head reader on the shared 160 clocks."""
-  workdir = tmp_path_factory.mktemp('reader_run')
-  config = train.Config(experiment='test', data='clocks', data_dir=clock_dir, model='clocknet',
-                        model_options={'widths': (8, 8, 16, 16), 'dense': 32}, representation='twohead',
-                        image_size=75, epochs=1, batch_size=16, learning_rate=1e-3)
-  return str(workdir), config, train.train_and_evaluate(config, str(workdir))
-
-
 def test_a_restored_reader_scores_the_test_split_as_training_did(trained):
   workdir, config, results = trained
   reader = readers.from_workdir(workdir)

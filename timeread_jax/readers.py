@@ -21,6 +21,8 @@ from timeread_jax import models
 from timeread_jax import representations
 from timeread_jax import train
 
+# The reader that ships with the project (its .json beside it says how it was trained and what it scores).
+SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pretrained', 'clock_reader.msgpack')
 BATCH_SIZE = 250
 ROTATION_STEP_DEGREES = 6  # test-time rotations: 0, then +-6, +-12... degrees
 
@@ -118,6 +120,27 @@ def from_workdir(workdir: str) -> Reader:
   state = restored[0]
   first_seed = lambda tree: jax.tree.map(lambda x: np.asarray(x[0]), tree)
   return Reader(config, {'params': first_seed(state.params), 'batch_stats': first_seed(state.batch_stats)})
+
+
+def open_reader(path: str) -> Reader:
+  """A training workdir's reader, or a saved reader's file."""
+  return from_workdir(path) if os.path.isdir(path) else load(path)
+
+
+# What a reader's weights depend on: a run started from them must agree on each.
+_SHAPING_FIELDS = ('model', 'model_options', 'representation', 'representation_options', 'image_size')
+
+
+def initial_variables(path: str, config: train.Config) -> dict:
+  """The weights of the reader at `path` (workdir or file) to start `config`'s run from; a reader of another trunk
+  or representation is a ConfigError naming what differs."""
+  reader = open_reader(path)
+  theirs, ours = (json.loads(json.dumps(dataclasses.asdict(c))) for c in (reader.config, config))
+  for field in _SHAPING_FIELDS:
+    if theirs[field] != ours[field]:
+      raise train.ConfigError(f'--init_from={path} is a reader of another {field} ({theirs[field]} there, '
+                              f'{ours[field]} here): give the same trunk, representation and image size')
+  return reader.variables
 
 
 def _rotate(images: jax.Array, angle: jax.Array) -> jax.Array:

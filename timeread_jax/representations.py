@@ -66,6 +66,10 @@ class ClockClassify:
   def loss(self, outputs, labels):
     return _cross_entropy(outputs, self.encode(labels))
 
+  def confidence(self, outputs):
+    """The winning class's probability."""
+    return jnp.max(jax.nn.softmax(outputs.astype(jnp.float32), -1), -1)
+
   def metrics(self, outputs, labels):
     accuracy = (jnp.argmax(outputs, -1) == self.encode(labels)).astype(jnp.float32)
     return {'accuracy': accuracy, **_clock_metrics(self.decode(outputs), labels)}
@@ -91,6 +95,10 @@ class Regress:
     if self.cyclic:
       error = (error + 6) % 12 - 6
     return error ** 2
+
+  def confidence(self, outputs):
+    """None to give: one regressed number says nothing of its own certainty (NaN)."""
+    return jnp.full(outputs.shape[:-1], jnp.nan)
 
   def metrics(self, outputs, labels):
     return _clock_metrics(self.decode(outputs), labels)
@@ -152,6 +160,12 @@ class TwoHead:
     minute_target = _unit_circle(labels[..., 1] / 60)
     return hour_loss + jnp.sum((outputs[..., 12:14].astype(jnp.float32) - minute_target) ** 2, -1)
 
+  def confidence(self, outputs):
+    """The hour softmax's probability of the decoded hour."""
+    hour = jnp.floor(self.decode(outputs) / 60).astype(jnp.int32)
+    probabilities = jax.nn.softmax(outputs[..., :12].astype(jnp.float32), -1)
+    return jnp.take_along_axis(probabilities, hour[..., None], -1)[..., 0]
+
   def metrics(self, outputs, labels):
     """`hour_accuracy`: the decoded hour, which for `sincos` is the one that agrees with the minute."""
     decoded = self.decode(outputs)
@@ -188,6 +202,12 @@ class Periodic:
 
   def loss(self, outputs, labels):
     return jnp.sum((outputs.astype(jnp.float32) - self.encode(labels)) ** 2, -1)
+
+  def confidence(self, outputs):
+    """The length of the predicted (sin, cos) vector, which training pulls to 1 where the reading is sure (for
+    hands, the shorter of the two)."""
+    lengths = jnp.linalg.norm(outputs.astype(jnp.float32).reshape(*outputs.shape[:-1], -1, 2), axis=-1)
+    return jnp.min(lengths, -1)
 
   def metrics(self, outputs, labels):
     return _clock_metrics(self.decode(outputs), labels)

@@ -70,6 +70,7 @@ class Config:
   num_seeds: int = 1  # seeds seed, seed + 1, ... trained side by side in one computation
   steps_per_call: int = 0  # 0: a whole epoch per call, or 1 for convnets on CPU
   dtype: str = 'float32'  # compute dtype; parameters stay float32
+  init_from: str = ''  # a trained reader (workdir or saved file) whose weights start the run: fine-tuning
 
   @property
   def seeds(self) -> list[int]:
@@ -163,8 +164,20 @@ class Trainer:
                                out_shardings=NamedSharding(self.mesh, P(None, None, 'data')))
     self.keep_best = jax.jit(_keep_best, out_shardings=self.replicated)
 
-  def init_state(self) -> TrainState:
-    return jax.jit(self.over_seeds(self._init_state), out_shardings=self.replicated)(jnp.array(self.config.seeds))
+  def init_state(self, variables: dict | None = None) -> TrainState:
+    """Every seed's initial state; with `variables` (one seed's params and batch_stats: a trained reader's, for
+    fine-tuning), every seed starts from those weights instead of a random initialization."""
+    seeds = jnp.array(self.config.seeds)
+    if variables is None:
+      return jax.jit(self.over_seeds(self._init_state), out_shardings=self.replicated)(seeds)
+    fresh = jax.eval_shape(self.init_state)
+    for name in ('params', 'batch_stats'):
+      wanted = jax.tree.map(lambda x: x.shape[1:], getattr(fresh, name))
+      given = jax.tree.map(lambda x: np.shape(x), variables.get(name, {}))
+      if jax.tree.structure(wanted) != jax.tree.structure(given) or wanted != given:
+        raise ConfigError(f'the initial {name} do not fit this model: a reader of another trunk or head')
+    per_seed = jax.tree.map(lambda x: np.broadcast_to(x, (len(self.config.seeds), *np.shape(x))), variables)
+    return jax.jit(self.over_seeds(self._init_state), out_shardings=self.replicated)(seeds, per_seed)
 
   def over_seeds(self, one_seed):
     """`one_seed`, a function of one seed's arrays, applied along their leading seed axis.
@@ -202,10 +215,11 @@ class Trainer:
     order = self.over_seeds(one_seed)(state)
     return [order[:, i] for i in range(num_chunks)]  # one array per call: indexing on the host would send the index
 
-  def _init_state(self, seed) -> TrainState:
+  def _init_state(self, seed, variables=None) -> TrainState:
     init_rng, dropout_rng, rng = jax.random.split(jax.random.PRNGKey(seed), 3)
-    dummy = jnp.zeros((1, *self.input_shape), self.dtype)
-    variables = self.model.init({'params': init_rng, 'dropout': dropout_rng}, dummy, train=False)
+    if variables is None:
+      dummy = jnp.zeros((1, *self.input_shape), self.dtype)
+      variables = self.model.init({'params': init_rng, 'dropout': dropout_rng}, dummy, train=False)
     params = variables['params']
     return TrainState(step=jnp.zeros((), jnp.int32), params=params,
                       batch_stats=variables.get('batch_stats', {}), opt_state=self.optimizer.init(params), rng=rng)
@@ -357,13 +371,14 @@ def _log(message: str) -> None:
     print(message, flush=True)
 
 
-def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> dict:
+def train_and_evaluate(config: Config, workdir: str, flags_text: str = '', init_variables: dict | None = None) -> dict:
   """Trains (resuming from the workdir's latest checkpoint), evaluates the best epoch on test, writes results.
 
   `flags_text`, the command line's flags, is kept in workdir/flags.txt beside config.json. SIGTERM saves the
   state mid-epoch and raises `Preempted`; the same call then resumes from that very step. With several seeds
   (`config.num_seeds`) each stops early on its own, and gets workdir/seed_<seed>/ for its metrics.jsonl,
   results.json and plots; workdir/results.json then holds every metric's mean and standard deviation.
+  `init_variables` (the weights of `config.init_from`) start a new run; a resumed one continues its own.
   """
   workdir = os.path.abspath(workdir)
   check_workdir(config, workdir)
@@ -387,7 +402,7 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '') -> di
   seeds = config.seeds
   seed_dirs = [workdir] if len(seeds) == 1 else [os.path.join(workdir, f'seed_{seed}') for seed in seeds]
 
-  state = trainer.init_state()
+  state = trainer.init_state(init_variables)
   best_state = None  # each seed's state at its best `config.monitor`
   num_params = sum(x.size for x in jax.tree.leaves(state.params)) // len(seeds)
   progress = {'epoch': 0, 'chunks_done': 0, 'epoch_metrics': {}, 'epoch_seconds': 0.0,

@@ -1,0 +1,72 @@
+"""Reads the time off clock photos: one line per photo, `path<TAB>H:MM`.
+
+  python -m experiments.read_clock PHOTO [PHOTO ...]          # files, folders of images, or .npy arrays of images
+  python -m experiments.read_clock --workdir=W --csv=times.csv photos/
+
+Each photo (PNG, JPEG, BMP, GIF, TIFF or WebP, any size and colour) is converted to grayscale, centre-cropped to
+a square, resized to the reader's size (75 or 150 px) and min-max stretched, as the Leiden photos were. The reader
+is the one that ships with the project, or with --workdir any trained clock workdir's best checkpoint, or with
+--reader a saved reader file. --csv writes path, hour (0-11, 0 being 12 o'clock, as in the Leiden labels), minute
+and the reader's confidence (two heads: the hour's probability; periodic readers: the length of the predicted
+(sin, cos) vector). A photo that cannot be read gets one line naming it and the others are still read; the exit
+status is then 1.
+"""
+import csv
+import io
+import sys
+
+from absl import flags
+import numpy as np
+
+from experiments import cli
+from timeread_jax import checkpoints
+from timeread_jax import datasets
+from timeread_jax import files
+from timeread_jax import photos
+from timeread_jax import readers
+from timeread_jax import train
+
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Read with this trained clock workdir (its best checkpoint).')
+_READER = flags.DEFINE_string('reader', readers.SHIPPED, 'Read with this saved reader (.msgpack with its .json '
+                              'beside it); the default ships with the project.')
+_CSV = flags.DEFINE_string('csv', None, 'Also write path,hour,minute,confidence to this CSV file.')
+_ROTATIONS = flags.DEFINE_integer('rotations', 1, 'Test-time augmentation: average the reader over this many views '
+                                  'of each photo, turned by 0, +-6, +-12... degrees.', lower_bound=1)
+
+
+def main(argv):
+  if len(argv) < 2:
+    cli.fail('no photos given: python -m experiments.read_clock PHOTO [PHOTO ...] (files, folders or .npy)')
+  try:
+    reader = readers.from_workdir(_WORKDIR.value) if _WORKDIR.value else readers.load(_READER.value)
+  except (train.ConfigError, checkpoints.CheckpointError, OSError) as error:
+    cli.fail(str(error).splitlines()[0])
+  names, pictures, failed = [], [], False
+  for item in photos.expand(argv[1:]):
+    try:
+      if isinstance(item, datasets.DataError):
+        raise item
+      pictures.append(photos.load(item, reader.image_size))
+      names.append(item)
+    except datasets.DataError as error:
+      print(f'error: {str(error).splitlines()[0]}', file=sys.stderr)
+      failed = True
+  rows = []
+  if pictures:
+    outputs = reader.outputs(np.stack(pictures), _ROTATIONS.value)
+    confidence = np.asarray(reader.representation.confidence(outputs))
+    for name, (hour, minute), sure in zip(names, reader.times(outputs), confidence):
+      print(f'{name}\t{hour or 12}:{minute:02d}', flush=True)
+      rows.append([name, int(hour), int(minute), '' if np.isnan(sure) else f'{sure:.4f}'])
+  if _CSV.value:
+    text = io.StringIO()
+    csv.writer(text).writerows([['path', 'hour', 'minute', 'confidence'], *rows])
+    try:
+      files.write_text(_CSV.value, text.getvalue())
+    except OSError as error:
+      cli.fail(f'cannot write {_CSV.value}: {error.strerror}')
+  sys.exit(1 if failed else 0)
+
+
+if __name__ == '__main__':
+  cli.run(main)

@@ -1,0 +1,105 @@
+"""experiments.read_clock as a user runs it: photos of any format, size and colour in, one line each out; every
+bad input one line naming it."""
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+import pytest
+
+from timeread_jax import clocks
+from timeread_jax import photos
+from timeread_jax import readers
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAMPLES = os.path.join(ROOT, '..', 'shared', 'real-clock-samples')
+
+
+def _read_clock(*args):
+  return subprocess.run([sys.executable, '-m', 'experiments.read_clock', *args], cwd=ROOT, capture_output=True,
+                        text=True, timeout=300)
+
+
+@pytest.fixture(scope='module')
+def clock_photos(tmp_path_factory):
+  """Four synthetic clocks as a user's files: an RGB PNG larger than 150 px and not square, a JPEG, a 16-bit PNG
+  and the same picture as an 8-bit PNG in a folder, and a .npy of two pictures."""
+  folder = tmp_path_factory.mktemp('photos')
+  images, _ = clocks.make_clocks(6, seed=21)
+  wide = np.pad(np.kron(images[0], np.ones((2, 2), np.uint8)), ((0, 0), (40, 40)), mode='edge')  # 300x380
+  Image.fromarray(np.stack([wide] * 3, -1)).save(folder / 'rgb.png')
+  Image.fromarray(images[1]).save(folder / 'photo.jpg', quality=95)
+  Image.fromarray(images[2].astype(np.uint16) * 257).save(folder / 'deep.png')  # PIL writes mode I;16
+  (folder / 'album').mkdir()
+  Image.fromarray(images[2]).save(folder / 'album' / 'flat.png')
+  np.save(folder / 'pair.npy', images[4:6])
+  return folder
+
+
+def test_photos_of_every_kind_are_read_one_line_each(trained, clock_photos, tmp_path):
+  workdir = trained[0]
+  table = tmp_path / 'times.csv'
+  result = _read_clock(f'--workdir={workdir}', f'--csv={table}', str(clock_photos / 'rgb.png'),
+                       str(clock_photos / 'photo.jpg'), str(clock_photos / 'deep.png'), str(clock_photos / 'album'),
+                       str(clock_photos / 'pair.npy'))
+  assert result.returncode == 0, result.stderr
+  lines = [line.split('\t') for line in result.stdout.strip().splitlines()]
+  assert [name for name, _ in lines] == [str(clock_photos / 'rgb.png'), str(clock_photos / 'photo.jpg'),
+                                         str(clock_photos / 'deep.png'), str(clock_photos / 'album' / 'flat.png'),
+                                         f'{clock_photos / "pair.npy"}[0]', f'{clock_photos / "pair.npy"}[1]']
+  for _, time in lines:
+    hour, minute = time.split(':')
+    assert 1 <= int(hour) <= 12 and len(minute) == 2 and 0 <= int(minute) < 60
+  assert lines[2][1] == lines[3][1]  # a 16-bit PNG reads as its 8-bit twin
+  rows = list(csv.DictReader(table.open()))
+  assert [row['path'] for row in rows] == [name for name, _ in lines]
+  for row, (_, time) in zip(rows, lines):
+    assert f'{int(row["hour"]) or 12}:{int(row["minute"]):02d}' == time
+    assert 0 <= float(row['confidence']) <= 1  # two heads: the hour's probability
+
+
+def test_every_bad_input_is_one_line_and_the_rest_are_still_read(trained, clock_photos, tmp_path):
+  (tmp_path / 'notes.png').write_text('not an image')
+  (tmp_path / 'empty.jpg').write_bytes(b'')
+  Image.fromarray(np.zeros((1, 1), np.uint8)).save(tmp_path / 'dot.png')
+  (tmp_path / 'nothing_here').mkdir()
+  np.save(tmp_path / 'floats.npy', np.zeros((2, 9, 9), np.float32))
+  bad = [str(tmp_path / name) for name in ('missing.png', 'notes.png', 'empty.jpg', 'dot.png', 'nothing_here',
+                                           'floats.npy')]
+  result = _read_clock(f'--workdir={trained[0]}', *bad, str(clock_photos / 'photo.jpg'))
+  assert result.returncode == 1
+  errors = result.stderr.strip().splitlines()
+  assert len(errors) == len(bad) and all(line.startswith('error: ') for line in errors)
+  for path, line, words in zip(bad, errors, ('no such file', 'not a readable image', 'empty file', '1x1 pixels',
+                                             'no images', 'expected uint8')):
+    assert path in line and words in line
+  assert result.stdout.startswith(str(clock_photos / 'photo.jpg') + '\t')
+
+
+@pytest.mark.parametrize('args, words', [
+    ([], 'no photos given'),
+    (['--reader=/nonexistent/reader.msgpack', 'x.png'], 'no such file'),
+    (['--workdir=/nonexistent', 'x.png'], 'no config.json'),
+])
+def test_unusable_readers_end_in_one_line_and_exit_status_2(args, words):
+  result = _read_clock(*args)
+  assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1 and words in result.stderr
+
+
+def test_a_fashion_mnist_workdir_is_refused_in_one_line(tmp_path, clock_photos):
+  (tmp_path / 'config.json').write_text(json.dumps({'experiment': 'fashion_mlp', 'data': 'fashion_mnist',
+                                                    'model': 'mlp', 'representation': 'categorical'}))
+  result = _read_clock(f'--workdir={tmp_path}', str(clock_photos / 'photo.jpg'))
+  assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+  assert 'fashion_mnist run, not a clock reader' in result.stderr
+
+
+def test_a_photo_is_cropped_to_its_centre_square_and_stretched():
+  pixels = np.full((40, 60), 100, np.uint8)
+  pixels[:, 10:50] = np.linspace(50, 150, 40).astype(np.uint8)[:, None]  # the centre square is a vertical ramp
+  picture = photos._prepare(pixels, 'ramp', 20)
+  assert picture.shape == (20, 20) and picture.min() == 0 and picture.max() == 255
+  assert np.all(np.diff(picture[:, 10].astype(int)) >= 0)  # still the ramp, from top to bottom

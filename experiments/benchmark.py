@@ -26,6 +26,11 @@ from timeread_jax import clocks
 from timeread_jax import datasets
 from timeread_jax import files
 from timeread_jax import train
+from timeread_jax import data
+from timeread_jax.config import Config
+from timeread_jax.config import ConfigError
+from timeread_jax.trainer import Trainer
+from timeread_jax.trainer import model_input
 
 _FASHION = dict(data='fashion_mnist', representation='categorical', representation_options={'num_classes': 10},
                 optimizer='sgd', learning_rate=0.01)
@@ -48,9 +53,9 @@ flags.register_validator('models', lambda names: set(names) <= set(BENCHMARKS),
                          message=f'--models must name some of {", ".join(BENCHMARKS)}')
 
 
-def make_config(model: str) -> train.Config:
+def make_config(model: str) -> Config:
   fields = BENCHMARKS[model]
-  config = train.Config(experiment=f'benchmark_{model}', epochs=_REPEATS.value + 1, dtype=_DTYPE.value, **fields)
+  config = Config(experiment=f'benchmark_{model}', epochs=_REPEATS.value + 1, dtype=_DTYPE.value, **fields)
   if model == 'mlp':
     return config
   examples = _CONV_STEPS.value * config.batch_size
@@ -67,12 +72,12 @@ def matmul_peak_gflops(dtype: str, repeats: int = 5) -> float:
   return 2 * size ** 3 / timing.fastest_seconds(jax.jit(jnp.matmul), a, b, repeats=repeats) / 1e9
 
 
-def flops_per_step(config: train.Config) -> float:
+def flops_per_step(config: Config) -> float:
   """XLA's count of the floating-point operations in one training step of the model (one step, not a scan: XLA
   counts a loop's body once), from the program before compilation: on GPUs the compiled one hands convolutions to
   cuDNN, whose calls the count leaves out."""
-  splits = train.load_data(config)
-  trainer = train.Trainer(config, train.model_input(splits.train[0][:1]).shape[1:],
+  splits = data.load_splits(config)
+  trainer = Trainer(config, model_input(splits.train[0][:1]).shape[1:],
                           len(splits.train[0]) // config.batch_size)
   data = jax.tree.map(lambda array: jax.ShapeDtypeStruct(array.shape, array.dtype), splits.train)
   indices = jax.ShapeDtypeStruct((1, 1, config.batch_size), jnp.int32)  # (seeds, steps, batch)
@@ -151,7 +156,7 @@ def main(argv):
   peak = matmul_peak_gflops(_DTYPE.value)
   try:
     rows = [benchmark(model, peak, workdir) for model in _MODELS.value]
-  except (datasets.DataError, train.ConfigError, compare_keras.KerasRunError, OSError) as error:
+  except (datasets.DataError, ConfigError, compare_keras.KerasRunError, OSError) as error:
     cli.fail(str(error).splitlines()[0])
   summary = {'cpu': _cpu_name(), 'cores': os.cpu_count(), 'platform': jax.default_backend(),
              'device': jax.devices()[0].device_kind,

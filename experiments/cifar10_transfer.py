@@ -8,11 +8,11 @@ from absl import flags
 from experiments import cli
 from experiments import common
 from experiments import task1
-from timeread_jax import train
+from timeread_jax.config import Config
 
 flags.adopt_module_key_flags(task1)
 
-def make_config() -> train.Config:
+def make_config() -> Config:
   """The run this experiment's flags describe (experiments.compare_keras builds it too)."""
   return task1.make_config('cifar10_transfer', 'geron_cnn')
 

@@ -5,7 +5,8 @@ from absl import flags
 
 from experiments import cli
 from experiments import common
-from timeread_jax import train
+from timeread_jax import render
+from timeread_jax.config import Config
 
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common)  # so that each experiment's --help lists them
@@ -27,7 +28,7 @@ flags.DEFINE_bool('fresh_data', False, 'Render a new batch of synthetic clocks e
                   'fixed training set (validation and test stay fixed).')
 
 
-def make_config(experiment: str, representation: str, **representation_options) -> train.Config:
+def make_config(experiment: str, representation: str, **representation_options) -> Config:
   """The clock reader with `representation` on the clock data the flags choose."""
   for flag in ('fresh_data', 'held_out_styles'):
     if FLAGS[flag].value and FLAGS.clock_data_dir:
@@ -41,6 +42,7 @@ def make_config(experiment: str, representation: str, **representation_options) 
     cli.fail(f'--{", --".join(model_options)} shape ClockNet, not --trunk={FLAGS.trunk}')
   return common.make_config(
       experiment=experiment, data='clocks', data_dir=FLAGS.clock_data_dir, image_size=int(FLAGS.image_size),
+      clock_generator=0 if FLAGS.clock_data_dir else render.GENERATOR_VERSION,
       fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles,
       init_from=os.path.abspath(FLAGS.init_from) if FLAGS.init_from else '', model=FLAGS.trunk,
       model_options=model_options, representation=representation, representation_options=representation_options)

@@ -7,7 +7,7 @@ from absl import flags
 from experiments import cli
 from experiments import clock
 from experiments import common
-from timeread_jax import train
+from timeread_jax.config import Config
 
 flags.adopt_module_key_flags(clock)
 _NUM_CLASSES = flags.DEFINE_integer('num_classes', 24, 'Classes over the 720 minutes of the dial; a divisor of 720.')
@@ -15,7 +15,7 @@ flags.register_validator('num_classes', lambda n: n > 1 and 720 % n == 0,
                          message='--num_classes must be a divisor of 720 greater than 1 (24: half hours, 720: minutes)')
 
 
-def make_config() -> train.Config:
+def make_config() -> Config:
   """The run this experiment's flags describe (experiments.compare_keras builds it too)."""
   return clock.make_config('clock_classify', 'classify', num_classes=_NUM_CLASSES.value)
 

@@ -7,13 +7,13 @@ from absl import flags
 from experiments import cli
 from experiments import clock
 from experiments import common
-from timeread_jax import train
+from timeread_jax.config import Config
 
 flags.adopt_module_key_flags(clock)
 _HANDS = flags.DEFINE_bool('hands', False, 'One (sin, cos) pair per hand instead of one for the dial position.')
 
 
-def make_config() -> train.Config:
+def make_config() -> Config:
   """The run this experiment's flags describe (experiments.compare_keras builds it too)."""
   return clock.make_config('clock_periodic', 'periodic', hands=_HANDS.value)
 

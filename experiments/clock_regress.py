@@ -7,13 +7,13 @@ from absl import flags
 from experiments import cli
 from experiments import clock
 from experiments import common
-from timeread_jax import train
+from timeread_jax.config import Config
 
 flags.adopt_module_key_flags(clock)
 _CYCLIC = flags.DEFINE_bool('cyclic', False, 'Measure the loss the short way around the dial (no seam at 12:00).')
 
 
-def make_config() -> train.Config:
+def make_config() -> Config:
   """The run this experiment's flags describe (experiments.compare_keras builds it too)."""
   return clock.make_config('clock_regress', 'regress', cyclic=_CYCLIC.value)
 

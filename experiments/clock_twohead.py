@@ -7,14 +7,14 @@ from absl import flags
 from experiments import cli
 from experiments import clock
 from experiments import common
-from timeread_jax import train
+from timeread_jax.config import Config
 
 flags.adopt_module_key_flags(clock)
 _MINUTE = flags.DEFINE_enum('minute', 'sincos', ['sincos', 'regress'], "The minute head: the minute hand's (sin, cos), "
                             'with an hour that agrees with it (ours), or minute/60 by a softplus unit (the report\'s).')
 
 
-def make_config() -> train.Config:
+def make_config() -> Config:
   """The run this experiment's flags describe (experiments.compare_keras builds it too)."""
   return clock.make_config('clock_twohead', 'twohead', minute=_MINUTE.value)
 

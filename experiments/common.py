@@ -1,6 +1,6 @@
 """What every experiment module shares: the common flags, their validation, and the run-or-fail edge.
 
-Flags are read here and only here: they become a `train.Config`, and the library never sees absl.
+Flags are read here and only here: they become a `Config`, and the library never sees absl.
 """
 import sys
 
@@ -12,6 +12,8 @@ from timeread_jax import datasets
 from timeread_jax import distributed
 from timeread_jax import readers
 from timeread_jax import train
+from timeread_jax.config import Config
+from timeread_jax.config import ConfigError
 
 FLAGS = flags.FLAGS
 
@@ -48,16 +50,16 @@ flags.DEFINE_integer('process_id', 0, 'With --coordinator_address: this process\
                      lower_bound=0)
 
 
-def make_config(**fields) -> train.Config:
-  """A `train.Config` from the common flags plus what the experiment chose (data, model, representation...)."""
-  return train.Config(
+def make_config(**fields) -> Config:
+  """A `Config` from the common flags plus what the experiment chose (data, model, representation...)."""
+  return Config(
       seed=FLAGS.seed, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
       optimizer=FLAGS.optimizer, momentum=FLAGS.momentum, schedule=FLAGS.schedule, patience=FLAGS.patience,
       monitor=FLAGS.monitor, num_examples=FLAGS.num_examples, val_size=FLAGS.val_size,
       steps_per_call=FLAGS.steps_per_call, dtype=FLAGS.dtype, num_seeds=FLAGS.seeds, **fields)
 
 
-def train_and_evaluate(config: train.Config) -> dict:
+def train_and_evaluate(config: Config) -> dict:
   """Runs the experiment; the mistakes a user can make end in one line and exit status 2."""
   run_dir = cli.require('workdir', "the folder for the run's checkpoints, metrics and results")
   if FLAGS.coordinator_address and not FLAGS.process_id < FLAGS.num_processes:
@@ -69,6 +71,6 @@ def train_and_evaluate(config: train.Config) -> dict:
   except train.Preempted as preempted:
     print(f'stopped: {preempted}', file=sys.stderr)
     sys.exit(143)  # 128 + SIGTERM, as if the signal had ended the process
-  except (datasets.DataError, train.ConfigError, checkpoints.CheckpointError, train.TrainingDiverged,
+  except (datasets.DataError, ConfigError, checkpoints.CheckpointError, train.TrainingDiverged,
           OSError) as error:
     cli.fail(str(error).splitlines()[0] if str(error) else type(error).__name__)

@@ -7,7 +7,7 @@
 The experiment is the flagfile's folder, and any of its flags may follow the flagfile. Both frameworks train from
 scratch with the same settings, initializers, batch size and data split: the Flax model through
 train.train_and_evaluate (into WORKDIR/flax, replaced each time), Keras on TensorFlow, the report's framework, and
-with --keras_backend=jax on JAX too, each backend in a process of its own (timeread_jax/keras_baselines.py). Both
+with --keras_backend=jax on JAX too, each backend in a process of its own (experiments/keras_baselines.py). Both
 time an epoch from its start to its validation; the first epoch compiles, the median of the others is the steady
 time. Writes WORKDIR/compare.md and WORKDIR/compare.json (one object per framework).
 """
@@ -31,6 +31,11 @@ from experiments import cli
 from timeread_jax import datasets
 from timeread_jax import files
 from timeread_jax import train
+from timeread_jax import data
+from timeread_jax.config import Config
+from timeread_jax.config import ConfigError
+from timeread_jax.trainer import Trainer
+from timeread_jax.trainer import model_input
 
 FLAGS = flags.FLAGS
 
@@ -58,16 +63,16 @@ def epoch_timing(epoch_seconds: list[float], examples_per_epoch: int) -> dict:
           'examples_per_second': examples_per_epoch / steady}
 
 
-def flax_result(config: train.Config, workdir: str) -> dict:
+def flax_result(config: Config, workdir: str) -> dict:
   """Trains the Flax model from scratch in `workdir`; its timing, size and test metrics."""
   shutil.rmtree(workdir, ignore_errors=True)
   load_average = os.getloadavg()[0]
   results = train.train_and_evaluate(config, workdir)
   with open(os.path.join(workdir, 'metrics.jsonl')) as f:
     epoch_seconds = [json.loads(line)['epoch_seconds'] for line in f]
-  train_images = train.load_data(config).train[0]
+  train_images = data.load_splits(config).train[0]
   steps_per_epoch = len(train_images) // config.batch_size
-  trainer = train.Trainer(config, train.model_input(train_images[:1]).shape[1:], steps_per_epoch)
+  trainer = Trainer(config, model_input(train_images[:1]).shape[1:], steps_per_epoch)
   state = jax.eval_shape(trainer.init_state)
   return {'version': f'jax {jax.__version__}, flax {flax.__version__}', 'device': results['device'],
           'load_average': load_average,
@@ -78,7 +83,7 @@ def flax_result(config: train.Config, workdir: str) -> dict:
           **{key: value for key, value in results.items() if key.startswith('test_')}}
 
 
-def keras_result(config: train.Config, backend: str, result_path: str) -> dict:
+def keras_result(config: Config, backend: str, result_path: str) -> dict:
   """Trains the Keras twin on `backend` in a new process (Keras fixes its backend at import); its result."""
   if os.path.exists(result_path):
     os.remove(result_path)
@@ -87,7 +92,7 @@ def keras_result(config: train.Config, backend: str, result_path: str) -> dict:
   if backend == 'tensorflow':
     env['JAX_PLATFORMS'] = 'cpu'  # the process uses JAX only to score outputs: it must leave accelerators to TF
   completed = subprocess.run(
-      [sys.executable, '-m', 'timeread_jax.keras_baselines', json.dumps(dataclasses.asdict(config)), result_path],
+      [sys.executable, '-m', 'experiments.keras_baselines', json.dumps(dataclasses.asdict(config)), result_path],
       env=env, check=False)
   if completed.returncode:
     raise KerasRunError(f'Keras on {backend} failed with exit status {completed.returncode} (its error is above)')
@@ -97,7 +102,7 @@ def keras_result(config: train.Config, backend: str, result_path: str) -> dict:
           **epoch_timing(result.pop('epoch_seconds'), result.pop('examples_per_epoch')), **result}
 
 
-def compare(config: train.Config, workdir: str, backends: list[str]) -> dict[str, dict]:
+def compare(config: Config, workdir: str, backends: list[str]) -> dict[str, dict]:
   """{'flax': ..., 'keras_<backend>': ...}: each one's timing, size and test metrics, Keras' with Flax's speed-up."""
   os.makedirs(workdir, exist_ok=True)
   results = {'flax': flax_result(config, os.path.join(workdir, 'flax'))}
@@ -118,7 +123,7 @@ def _options(options: dict) -> str:
   return f' ({", ".join(f"{name}={value}" for name, value in options.items())})' if options else ''
 
 
-def markdown(config: train.Config, results: dict[str, dict]) -> str:
+def markdown(config: Config, results: dict[str, dict]) -> str:
   """The comparison as a Markdown table, one column per framework."""
   test_metrics = [key for key in results['flax'] if key.startswith('test_')]
   rows = [('version', lambda result: result['version']),
@@ -169,7 +174,7 @@ def main(experiment: ModuleType, argv: list[str]) -> None:
     cli.fail(f'Keras is not installed: pip install {KERAS_PACKAGES}')
   try:
     results = compare(config, workdir, keras_backends())
-  except (datasets.DataError, train.ConfigError, train.TrainingDiverged, OSError, KerasRunError) as error:
+  except (datasets.DataError, ConfigError, train.TrainingDiverged, OSError, KerasRunError) as error:
     cli.fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
   table = markdown(config, results)
   files.write_text(os.path.join(workdir, 'compare.md'), table)

@@ -20,7 +20,7 @@ from timeread_jax import clocks
 from timeread_jax import datasets
 from timeread_jax import files
 from timeread_jax import readers
-from timeread_jax import train
+from timeread_jax.config import ConfigError
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'A clock experiment workdir.', required=True)
 _CLOCK_DATA_DIR = flags.DEFINE_list('clock_data_dir', None, 'Folders with images.npy and labels.npy, comma-separated.',
@@ -46,7 +46,7 @@ def main(argv):
                         'rotations': _ROTATIONS.value, **summary}), flush=True)
       if _PREDICTIONS_OUT.value:
         files.write_npy(_PREDICTIONS_OUT.value, readings)
-  except (datasets.DataError, train.ConfigError, checkpoints.CheckpointError, OSError) as error:
+  except (datasets.DataError, ConfigError, checkpoints.CheckpointError, OSError) as error:
     cli.fail(str(error).splitlines()[0])
 
 

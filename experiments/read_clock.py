@@ -24,7 +24,7 @@ from timeread_jax import datasets
 from timeread_jax import files
 from timeread_jax import photos
 from timeread_jax import readers
-from timeread_jax import train
+from timeread_jax.config import ConfigError
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Read with this trained clock workdir (its best checkpoint).')
 _READER = flags.DEFINE_string('reader', readers.SHIPPED, 'Read with this saved reader (.msgpack with its .json '
@@ -39,7 +39,7 @@ def main(argv):
     cli.fail('no photos given: python -m experiments.read_clock PHOTO [PHOTO ...] (files, folders or .npy)')
   try:
     reader = readers.from_workdir(_WORKDIR.value) if _WORKDIR.value else readers.load(_READER.value)
-  except (train.ConfigError, checkpoints.CheckpointError, OSError) as error:
+  except (ConfigError, checkpoints.CheckpointError, OSError) as error:
     cli.fail(str(error).splitlines()[0])
   names, pictures, failed = [], [], False
   for item in photos.expand(argv[1:]):

@@ -7,7 +7,7 @@ from absl import flags
 
 from experiments import cli
 from experiments import common
-from timeread_jax import train
+from timeread_jax.config import Config
 
 FLAGS = flags.FLAGS
 flags.adopt_module_key_flags(common)  # so that each experiment's --help lists them
@@ -44,7 +44,7 @@ flags.DEFINE_enum('model', None, sorted(MODEL_FLAGS), "Which model (default: the
                   "fashion_mlp, Géron's CNN for the others).")
 
 
-def make_config(experiment: str, default_model: str) -> train.Config:
+def make_config(experiment: str, default_model: str) -> Config:
   """The run the flags describe; setting a flag that the model does not read ends the program."""
   model = FLAGS.model or default_model
   for name in {name for names in MODEL_FLAGS.values() for name in names} - set(MODEL_FLAGS[model]):

@@ -3,6 +3,7 @@ import pytest
 
 from timeread_jax import clocks
 from timeread_jax import train
+from timeread_jax.config import Config
 
 
 @pytest.fixture(scope='session')
@@ -17,7 +18,7 @@ def clock_dir(tmp_path_factory):
 def trained(clock_dir, tmp_path_factory):
   """(workdir, config, results) of one epoch of a small two-head reader on the 160 clocks of `clock_dir`."""
   workdir = tmp_path_factory.mktemp('reader_run')
-  config = train.Config(experiment='clock_twohead', data='clocks', data_dir=clock_dir, model='clocknet',
+  config = Config(experiment='clock_twohead', data='clocks', data_dir=clock_dir, model='clocknet',
                         model_options={'widths': (8, 8, 16, 16), 'dense': 32}, representation='twohead',
                         image_size=75, epochs=1, batch_size=16, learning_rate=1e-3)
   return str(workdir), config, train.train_and_evaluate(config, str(workdir))

@@ -7,10 +7,10 @@ import pytest
 
 keras = pytest.importorskip('keras')
 
-from timeread_jax import keras_baselines  # pylint: disable=g-import-not-at-top
+from experiments import keras_baselines  # pylint: disable=g-import-not-at-top
 from timeread_jax import models  # pylint: disable=g-import-not-at-top
 from timeread_jax import representations  # pylint: disable=g-import-not-at-top
-from timeread_jax import train  # pylint: disable=g-import-not-at-top
+from timeread_jax.config import Config  # pylint: disable=g-import-not-at-top
 
 FASHION = (28, 28, 1)
 CIFAR10 = (32, 32, 3)
@@ -20,11 +20,11 @@ CLOCKS = (150, 150, 1)
 def _config(model: str, representation: str = 'categorical', representation_options=None, **model_options):
   if representation == 'categorical':
     representation_options = {'num_classes': 10}
-  return train.Config(experiment='test', data='', model=model, representation=representation,
-                      model_options=model_options, representation_options=representation_options or {})
+  return Config(experiment='test', data='', model=model, representation=representation,
+                model_options=model_options, representation_options=representation_options or {})
 
 
-def _flax_variables(config: train.Config, input_shape, seed: int = 0) -> dict:
+def _flax_variables(config: Config, input_shape, seed: int = 0) -> dict:
   representation = representations.build(config.representation, **config.representation_options)
   model = models.build(config.model, representation.num_outputs, **config.model_options)
   return model.init(jax.random.PRNGKey(seed), jnp.zeros((1, *input_shape)), train=False)
@@ -116,7 +116,7 @@ def test_a_twin_computes_what_its_flax_model_computes_with_the_same_weights(conf
     ('periodic', {'hands': True}),
 ])
 def test_keras_losses_are_the_representations_losses(representation, options):
-  config = train.Config(experiment='test', data='', model='mlp', representation=representation,
+  config = Config(experiment='test', data='', model='mlp', representation=representation,
                         representation_options=options)
   flax_representation = representations.build(representation, **options)
   rng = np.random.default_rng(1)
@@ -134,7 +134,7 @@ def test_keras_losses_are_the_representations_losses(representation, options):
     ('sgd', keras.optimizers.SGD), ('adam', keras.optimizers.Adam), ('nadam', keras.optimizers.Nadam),
     ('adadelta', keras.optimizers.Adadelta)])
 def test_optimizers_are_keras_defaults_as_train_uses_them(optimizer, keras_class):
-  config = train.Config(experiment='test', data='', model='mlp', representation='categorical', optimizer=optimizer,
+  config = Config(experiment='test', data='', model='mlp', representation='categorical', optimizer=optimizer,
                         learning_rate=0.003, momentum=0.9 if optimizer == 'sgd' else 0.0)
   keras_optimizer = keras_baselines.make_optimizer(config, steps_per_epoch=10)
   assert type(keras_optimizer) is keras_class
@@ -142,11 +142,11 @@ def test_optimizers_are_keras_defaults_as_train_uses_them(optimizer, keras_class
   if optimizer == 'sgd':
     assert keras_optimizer.momentum == 0.9
   else:
-    assert keras_optimizer.epsilon == 1e-7  # what train.make_optimizer gives optax
+    assert keras_optimizer.epsilon == 1e-7  # what trainer.make_optimizer gives optax
 
 
 def test_cosine_schedule_is_the_one_train_uses():
-  config = train.Config(experiment='test', data='', model='mlp', representation='categorical', optimizer='sgd',
+  config = Config(experiment='test', data='', model='mlp', representation='categorical', optimizer='sgd',
                         learning_rate=0.5, schedule='cosine', epochs=3)
   keras_optimizer = keras_baselines.make_optimizer(config, steps_per_epoch=4)
   keras_rates = []

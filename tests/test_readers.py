@@ -8,14 +8,15 @@ import pytest
 
 from timeread_jax import clocks
 from timeread_jax import readers
-from timeread_jax import train
+from timeread_jax import data
+from timeread_jax.config import ConfigError
 
 
 def test_a_restored_reader_scores_the_test_split_as_training_did(trained):
   workdir, config, results = trained
   reader = readers.from_workdir(workdir)
   assert reader.config == dataclasses.replace(config, model_options={'widths': [8, 8, 16, 16], 'dense': 32})
-  test_images, test_labels = train.load_data(config).test
+  test_images, test_labels = data.load_splits(config).test
   summary, readings = reader.score(test_images, test_labels)
   assert summary['loss'] == pytest.approx(results['test_loss'], rel=1e-5)
   assert summary['cse_minutes'] == pytest.approx(results['test_cse_minutes'], rel=1e-5)
@@ -62,5 +63,5 @@ def test_rotate_turns_clockwise_about_the_centre():
 def test_a_task1_workdir_is_not_a_reader(tmp_path):
   (tmp_path / 'config.json').write_text('{"experiment": "fashion_mlp", "data": "fashion_mnist", "model": "mlp", '
                                         '"representation": "categorical"}')
-  with pytest.raises(train.ConfigError, match='fashion_mnist run, not a clock reader'):
+  with pytest.raises(ConfigError, match='fashion_mnist run, not a clock reader'):
     readers.from_workdir(str(tmp_path))

@@ -17,14 +17,22 @@ import pytest
 from timeread_jax import checkpoints
 from timeread_jax import models
 from timeread_jax import train
+from timeread_jax import data
+from timeread_jax.config import Config
+from timeread_jax.config import ConfigError
+from timeread_jax.trainer import Trainer
+from timeread_jax.trainer import make_optimizer
+from timeread_jax.trainer import model_input
+from timeread_jax.trainer import steps_per_call
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 def _config(clock_dir, **overrides):
   fields = dict(experiment='test', data='clocks', data_dir=clock_dir, model='clocknet', representation='twohead',
                 model_options={'widths': (8, 8, 16, 16), 'dense': 32},  # small: compiles and runs fast
                 image_size=75, epochs=2, batch_size=16, learning_rate=1e-3, seed=0)
-  return train.Config(**{**fields, **overrides})
+  return Config(**{**fields, **overrides})
 
 
 def _history(workdir):
@@ -76,7 +84,7 @@ def test_the_monitored_metric_picks_the_best_epoch(clock_dir, tmp_path, monitor,
 
 def test_a_metric_the_run_does_not_validate_is_refused_before_training(clock_dir, tmp_path):
   small = dict(epochs=1, model='mlp', model_options={'hidden': (16,)})
-  with pytest.raises(train.ConfigError, match="cannot monitor 'val_accuracy': this run validates val_loss, "):
+  with pytest.raises(ConfigError, match="cannot monitor 'val_accuracy': this run validates val_loss, "):
     train.train_and_evaluate(_config(clock_dir, monitor='val_accuracy', **small), str(tmp_path))
   assert not os.path.exists(tmp_path / 'config.json') and not os.path.exists(tmp_path / 'checkpoints')
   corrected = train.train_and_evaluate(_config(clock_dir, monitor='val_hour_accuracy', **small), str(tmp_path))
@@ -95,7 +103,7 @@ def test_a_run_from_before_a_new_setting_resumes_with_its_default(clock_dir, tmp
 def test_a_workdir_of_another_run_is_refused_untouched(clock_dir, tmp_path):
   train.train_and_evaluate(_config(clock_dir, epochs=1), str(tmp_path))
   before = (tmp_path / 'config.json').read_text()
-  with pytest.raises(train.ConfigError, match='representation differ'):
+  with pytest.raises(ConfigError, match='representation differ'):
     train.train_and_evaluate(_config(clock_dir, epochs=1, representation='periodic'), str(tmp_path))
   assert (tmp_path / 'config.json').read_text() == before
 
@@ -118,7 +126,7 @@ def test_every_representation_trains(clock_dir, tmp_path, representation, option
 
 def test_cosine_schedule_decays_the_rate_to_zero_over_the_epochs():
   config = _config('', optimizer='sgd', learning_rate=1.0, schedule='cosine', epochs=2)
-  optimizer = train.make_optimizer(config, steps_per_epoch=5)
+  optimizer = make_optimizer(config, steps_per_epoch=5)
   params = {'w': np.zeros(())}
   state = optimizer.init(params)
   rates = []
@@ -149,7 +157,7 @@ def test_seeds_train_side_by_side_as_they_would_alone_and_report_mean_and_spread
 
 
 def test_each_seed_stops_early_on_its_own(clock_dir, tmp_path):
-  config = _config(clock_dir, epochs=6, patience=1, learning_rate=0.01, num_seeds=3, model='mlp',
+  config = _config(clock_dir, epochs=6, patience=1, learning_rate=0.003, num_seeds=3, model='mlp',
                    model_options={'hidden': (16,)})
   summary = train.train_and_evaluate(config, str(tmp_path))
   epochs = []
@@ -170,15 +178,15 @@ def test_steps_per_call_divides_the_epoch(monkeypatch, requested, steps, on_cpu_
   monkeypatch.setattr(train.jax, 'default_backend', lambda: 'cpu')
   model = models.build('clocknet' if on_cpu_conv else 'mlp', 2)
   config = dataclasses.replace(_config(''), steps_per_call=requested)
-  assert train.steps_per_call(config, steps, model) == expected
+  assert steps_per_call(config, steps, model) == expected
 
 
 def _trainer_with_data(clock_dir):
   config = _config(clock_dir)
-  splits = train.load_data(config)
+  splits = data.load_splits(config)
   num_train = len(splits.train[0])
   steps = num_train // config.batch_size
-  trainer = train.Trainer(config, train.model_input(splits.train[0][:1]).shape[1:], steps)
+  trainer = Trainer(config, model_input(splits.train[0][:1]).shape[1:], steps)
   return trainer, trainer.init_state(), trainer.put(splits.train), steps, num_train
 
 
@@ -216,7 +224,8 @@ def test_a_corrupt_checkpoint_is_refused_in_one_line(clock_dir, tmp_path):
 _RUN_ON_DEVICES = '''
 import json, sys
 from timeread_jax import train
-config = train.Config(**json.loads(sys.argv[1]))
+from timeread_jax.config import Config
+config = Config(**json.loads(sys.argv[1]))
 train.train_and_evaluate(config, sys.argv[2])
 '''
 
@@ -279,7 +288,7 @@ def test_a_full_disk_ends_the_run_in_one_line_and_keeps_the_saved_epoch(clock_di
   """The disk fills up in the second epoch's save: Orbax's Python writes into that step fail (tensorstore's, in
   C++, cannot be patched; a real full tmpfs gave the same one line from their ValueError)."""
   config = _config(clock_dir, model='mlp', model_options={'hidden': (16,)})  # compiles in a fraction of the time
-  first_epoch_step = len(train.load_data(config).train[0]) // config.batch_size
+  first_epoch_step = len(data.load_splits(config).train[0]) // config.batch_size
   real_open = open
 
   def open_on_a_filling_disk(file, mode='r', *args, **kwargs):
@@ -297,7 +306,7 @@ def test_a_full_disk_ends_the_run_in_one_line_and_keeps_the_saved_epoch(clock_di
   assert _history(str(tmp_path))[0]['epoch'] == 1
   assert json.loads((tmp_path / 'config.json').read_text())['epochs'] == 2
   with checkpoints.Checkpoints(str(tmp_path)) as ckpt:
-    abstract_state = train.Trainer(config, (75, 75, 1), steps_per_epoch=1).init_state()
+    abstract_state = Trainer(config, (75, 75, 1), steps_per_epoch=1).init_state()
     best, _ = ckpt.restore('best', abstract_state)
     latest, progress = ckpt.restore('latest', abstract_state)
   assert progress['epoch'] == 1 and np.all(latest.step == first_epoch_step) and np.all(best.step == first_epoch_step)

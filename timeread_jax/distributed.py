@@ -2,6 +2,7 @@
 import os
 
 import jax
+import numpy as np
 
 
 def cluster_launch() -> bool:
@@ -21,3 +22,20 @@ def initialize(coordinator_address: str = '', num_processes: int = 0, process_id
     jax.distributed.initialize(coordinator_address, num_processes, process_id)
   elif cluster_launch():
     jax.distributed.initialize()  # JAX reads the coordinator and ranks from SLURM's or the TPU runtime's setup
+
+
+def is_main_process() -> bool:
+  """Only process 0 writes logs, plots and results; every process takes part in checkpoints."""
+  return jax.process_index() == 0
+
+
+def any_process(flag: bool) -> bool:
+  """Whether `flag` holds on any process, as every process learns together (a collective: all must call it).
+
+  So that a SIGTERM that reaches the hosts a chunk apart still makes all of them save at the same step: a host
+  that saved alone would wait forever for the others at Orbax's barrier.
+  """
+  if jax.process_count() == 1:
+    return flag
+  from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
+  return bool(np.any(multihost_utils.process_allgather(np.array([flag]))))

@@ -4,7 +4,7 @@ The report's architectures are reproduced layer for layer (parameter counts are 
 Keras-documented counts); options are fields so that each ablation is a flag, not a copy of the model.
 """
 import functools
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -21,17 +21,21 @@ def activation_fn(name: str, leaky_slope: float = 0.1):
 def max_pool_2x2(x):
   """2x2 max-pooling with stride 2, dropping an odd last row or column (nn.max_pool's VALID padding).
 
-  Written as a reshape and a max rather than nn.max_pool's reduce_window, whose gradient (select-and-scatter) XLA:CPU
-  runs slowly: this makes a Géron CNN training step about a quarter faster there. The values are the same; where a
-  window holds several equal maxima their gradient is shared out instead of going to one of them.
+  The elementwise maximum of four strided slices rather than nn.max_pool's reduce_window, whose gradient
+  (select-and-scatter) XLA:CPU runs slowly: this makes a Géron CNN training step about a quarter faster there.
+  Not a reshape and a max either: on a map of odd size, after batch norm and split over several devices, XLA's
+  CPU backend got that one's gradient wrong (jax 0.10.2; tests/test_distributed.py holds the step to one
+  device's). The values are nn.max_pool's; where a window holds several equal maxima their gradient is shared out
+  instead of going to one of them.
   """
-  batch, height, width, channels = x.shape
-  x = x[:, :height // 2 * 2, :width // 2 * 2]
-  return x.reshape(batch, height // 2, 2, width // 2, 2, channels).max(axis=(2, 4))
+  height, width = x.shape[1] // 2 * 2, x.shape[2] // 2 * 2
+  rows = jnp.maximum(x[:, 0:height:2, 0:width:2], x[:, 1:height:2, 0:width:2])
+  return jnp.maximum(rows, jnp.maximum(x[:, 0:height:2, 1:width:2], x[:, 1:height:2, 1:width:2]))
 
 
 class MLP(nn.Module):
   """Géron's Fashion-MNIST MLP (Flatten-300-100-10), with the report's ablations as options."""
+  convolutional: ClassVar[bool] = False  # trainer.steps_per_call: one step per call on CPU if so
   num_outputs: int
   hidden: Sequence[int] = (300, 100)
   activation: str = 'relu'
@@ -55,6 +59,7 @@ class MLP(nn.Module):
 
 class GeronCNN(nn.Module):
   """Géron's CNN (p.461): Conv64 7x7, pool, 2x Conv128, pool, 2x Conv256, pool, Dense128-64 with dropout."""
+  convolutional: ClassVar[bool] = True  # trainer.steps_per_call: one step per call on CPU if so
   num_outputs: int
   activation: str = 'relu'
   padding: str = 'SAME'  # 'VALID' drops the second pool, as in the report, to keep a feature map
@@ -90,6 +95,7 @@ class GeronCNN(nn.Module):
 
 class ReportClockCNN(nn.Module):
   """The report's clock reader: Conv32 5x5 and 3x3 blocks with max-pooling, then Dense 1024-512-256-128-64-32."""
+  convolutional: ClassVar[bool] = True  # trainer.steps_per_call: one step per call on CPU if so
   num_outputs: int
   dense: Sequence[int] = (1024, 512, 256, 128, 64, 32)
   dtype: jnp.dtype = jnp.float32
@@ -110,6 +116,7 @@ class ClockNet(nn.Module):
 
   Flattening (rather than global pooling) keeps where each feature is, which is what a dial reading needs.
   """
+  convolutional: ClassVar[bool] = True  # trainer.steps_per_call: one step per call on CPU if so
   num_outputs: int
   widths: Sequence[int] = (32, 64, 128, 256)
   dense: int = 256
@@ -135,6 +142,7 @@ class ResNet(nn.Module):
   after the first halving the map with a strided convolution, then global average pooling: beyond the report,
   for our best Fashion-MNIST CNN. Each block's last BatchNorm starts at zero, so every block starts as the identity.
   """
+  convolutional: ClassVar[bool] = True  # trainer.steps_per_call: one step per call on CPU if so
   num_outputs: int
   widths: Sequence[int] = (64, 128, 256)
   blocks_per_stage: int = 2

@@ -15,11 +15,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from timeread_jax import checkpoints
+from timeread_jax import config as config_lib
 from timeread_jax import clocks
 from timeread_jax import files
 from timeread_jax import models
 from timeread_jax import representations
-from timeread_jax import train
+from timeread_jax import results
+from timeread_jax.config import Config
+from timeread_jax.config import ConfigError
+from timeread_jax.trainer import Trainer
+from timeread_jax.trainer import model_input
 
 # The reader that ships with the project (its .json beside it says how it was trained and what it scores).
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pretrained', 'clock_reader.msgpack')
@@ -30,9 +35,9 @@ ROTATION_STEP_DEGREES = 6  # test-time rotations: 0, then +-6, +-12... degrees
 class Reader:
   """A clock reader's model, representation and weights (`variables`: params and batch_stats of one seed)."""
 
-  def __init__(self, config: train.Config, variables: dict):
+  def __init__(self, config: Config, variables: dict):
     if config.data != 'clocks':
-      raise train.ConfigError(f'a {config.data} classifier is not a clock reader')
+      raise ConfigError(f'a {config.data} classifier is not a clock reader')
     self.config = config
     self.variables = variables
     self.representation = representations.build(config.representation, **config.representation_options)
@@ -46,7 +51,7 @@ class Reader:
 
   def _apply_rotated(self, variables, images, degrees):
     rotated = _rotate(images.astype(jnp.float32), jnp.radians(degrees))
-    return self.model.apply(variables, train.model_input(rotated / 255, jnp.dtype(self.config.dtype)), train=False)
+    return self.model.apply(variables, model_input(rotated / 255, jnp.dtype(self.config.dtype)), train=False)
 
   def outputs(self, images: np.ndarray, rotations: int = 1) -> np.ndarray:
     """Raw head outputs float32 (N, num_outputs) for uint8 pictures (N, S, S) of any size S (resized to the
@@ -68,12 +73,12 @@ class Reader:
     return np.stack([minutes // 60, minutes % 60], -1)
 
   def score(self, images: np.ndarray, labels: np.ndarray, rotations: int = 1) -> tuple[dict, np.ndarray]:
-    """(the summary of train.summarize: loss, CSE mean, median, p90...; the readings (N, 2)) on labelled pictures."""
+    """(the summary of results.summarize: loss, CSE mean, median, p90...; the readings (N, 2)) on labelled pictures."""
     outputs = self.outputs(images, rotations)
     labels = jnp.asarray(labels, jnp.int32)
     per_example = {'loss': self.representation.loss(jnp.asarray(outputs), labels),
                    **self.representation.metrics(jnp.asarray(outputs), labels)}
-    return train.summarize({k: np.asarray(v) for k, v in per_example.items()}), self.times(outputs)
+    return results.summarize({k: np.asarray(v) for k, v in per_example.items()}), self.times(outputs)
 
   def save(self, path: str) -> None:
     """The weights to `path` (flax msgpack) and the config beside it, `path` with .json for its extension."""
@@ -90,33 +95,29 @@ def load(path: str) -> Reader:
   """The reader `save` wrote to `path`."""
   for name in (path, _config_path(path)):
     if not os.path.isfile(name):
-      raise train.ConfigError(f'{name}: no such file; a saved reader is a .msgpack file with its .json beside it')
+      raise ConfigError(f'{name}: no such file; a saved reader is a .msgpack file with its .json beside it')
   try:
     with open(_config_path(path)) as file:
-      config = train.Config(**json.load(file))
+      config = Config(**json.load(file))
     with open(path, 'rb') as file:
       variables = flax.serialization.msgpack_restore(file.read())
   except (ValueError, TypeError) as error:
-    raise train.ConfigError(f'{path}: not a saved clock reader ({error})') from None
+    raise ConfigError(f'{path}: not a saved clock reader ({error})') from None
   return Reader(config, variables)
 
 
 def from_workdir(workdir: str) -> Reader:
   """The reader a training workdir's best checkpoint holds (of a run of several seeds, the first seed's)."""
   workdir = os.path.abspath(workdir)
-  path = os.path.join(workdir, 'config.json')
-  if not os.path.isfile(path):
-    raise train.ConfigError(f'{workdir} holds no run (no config.json): point --workdir at a training workdir')
-  with open(path) as f:
-    config = train.Config(**json.load(f))
+  config = config_lib.read(workdir)
   if config.data != 'clocks':
-    raise train.ConfigError(f'{workdir} holds a {config.data} run, not a clock reader')
+    raise ConfigError(f'{workdir} holds a {config.data} run, not a clock reader')
   # Any epoch length gives the optimizer state its structure, which is all a restore needs.
-  trainer = train.Trainer(config, (config.image_size, config.image_size, 1), steps_per_epoch=1)
+  trainer = Trainer(config, (config.image_size, config.image_size, 1), steps_per_epoch=1)
   with checkpoints.Checkpoints(workdir) as ckpt:
     restored = ckpt.restore('best', trainer.init_state())
   if restored is None:
-    raise train.ConfigError(f'{workdir} has no best checkpoint yet: train at least one epoch first')
+    raise ConfigError(f'{workdir} has no best checkpoint yet: train at least one epoch first')
   state = restored[0]
   first_seed = lambda tree: jax.tree.map(lambda x: np.asarray(x[0]), tree)
   return Reader(config, {'params': first_seed(state.params), 'batch_stats': first_seed(state.batch_stats)})
@@ -131,14 +132,14 @@ def open_reader(path: str) -> Reader:
 _SHAPING_FIELDS = ('model', 'model_options', 'representation', 'representation_options', 'image_size')
 
 
-def initial_variables(path: str, config: train.Config) -> dict:
+def initial_variables(path: str, config: Config) -> dict:
   """The weights of the reader at `path` (workdir or file) to start `config`'s run from; a reader of another trunk
   or representation is a ConfigError naming what differs."""
   reader = open_reader(path)
-  theirs, ours = (json.loads(json.dumps(dataclasses.asdict(c))) for c in (reader.config, config))
+  theirs, ours = config_lib.to_json(reader.config), config_lib.to_json(config)
   for field in _SHAPING_FIELDS:
     if theirs[field] != ours[field]:
-      raise train.ConfigError(f'--init_from={path} is a reader of another {field} ({theirs[field]} there, '
+      raise ConfigError(f'--init_from={path} is a reader of another {field} ({theirs[field]} there, '
                               f'{ours[field]} here): give the same trunk, representation and image size')
   return reader.variables
 

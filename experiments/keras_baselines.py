@@ -4,8 +4,8 @@ A twin is read off the Flax module itself (its fields are the twin's options), l
 initializers (LeCun-normal kernels, zero biases) where Keras' defaults differ, so that both frameworks start from
 the same distribution; Keras' own defaults otherwise (compile's jit_compile='auto' runs XLA on either backend).
 Keras fixes its backend when it is imported, so each backend runs this module in a process of its own,
-`python -m timeread_jax.keras_baselines CONFIG_JSON RESULT_JSON` with KERAS_BACKEND set; nothing else in the
-package imports Keras.
+`python -m experiments.keras_baselines CONFIG_JSON RESULT_JSON` with KERAS_BACKEND set; nothing else in the
+project imports Keras, and the library (timeread_jax) never does.
 """
 import functools
 import importlib
@@ -16,11 +16,15 @@ import time
 import keras
 import numpy as np
 
+from timeread_jax import data
 from timeread_jax import files
 from timeread_jax import metrics
 from timeread_jax import models
 from timeread_jax import representations
-from timeread_jax import train
+from timeread_jax import results
+from timeread_jax.config import Config
+from timeread_jax.trainer import EVAL_BATCH_SIZE
+from timeread_jax.trainer import model_input
 
 # Flax's defaults where Keras' differ: Keras initializes kernels Glorot-uniform and pads convolutions 'valid'.
 _dense = functools.partial(keras.layers.Dense, kernel_initializer='lecun_normal')
@@ -113,7 +117,7 @@ _TWINS = {models.MLP: _mlp, models.GeronCNN: _geron_cnn, models.ReportClockCNN: 
           models.ClockNet: _clock_net, models.ResNet: _resnet}
 
 
-def build_model(config: train.Config, input_shape: tuple[int, ...]) -> keras.Model:
+def build_model(config: Config, input_shape: tuple[int, ...]) -> keras.Model:
   """The Keras twin of the model `config` names, for NHWC inputs of `input_shape` (without the batch)."""
   # Sets the global policy either way, so that a bfloat16 twin leaves no trace on the next one.
   keras.config.set_dtype_policy('mixed_bfloat16' if config.dtype == 'bfloat16' else 'float32')
@@ -122,8 +126,8 @@ def build_model(config: train.Config, input_shape: tuple[int, ...]) -> keras.Mod
   return keras.Sequential([keras.Input(input_shape), *_TWINS[type(flax_model)](flax_model)], name=config.model)
 
 
-def make_optimizer(config: train.Config, steps_per_epoch: int) -> keras.Optimizer:
-  """The optimizer train.make_optimizer makes: Keras' defaults are what that one matches."""
+def make_optimizer(config: Config, steps_per_epoch: int) -> keras.Optimizer:
+  """The optimizer trainer.make_optimizer makes: Keras' defaults are what that one matches."""
   learning_rate = config.learning_rate
   if config.schedule == 'cosine':
     learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, config.epochs * steps_per_epoch)
@@ -180,7 +184,7 @@ _LOSSES = {representations.Categorical: _categorical_loss, representations.Clock
            representations.Periodic: _periodic_loss}
 
 
-def make_loss(config: train.Config):
+def make_loss(config: Config):
   """The per-example loss(labels, outputs) of the representation `config` names."""
   representation = representations.build(config.representation, **config.representation_options)
   return functools.partial(_LOSSES[type(representation)], representation)
@@ -191,7 +195,7 @@ def backend_version() -> str:
   return f'keras {keras.__version__} on {backend} {importlib.import_module(backend).__version__}'
 
 
-def train_and_evaluate(config: train.Config) -> dict:
+def train_and_evaluate(config: Config) -> dict:
   """Trains the twin as train.train_and_evaluate trains the Flax model; its epoch times and best epoch's test metrics.
 
   The same split, batch size, optimizer and epochs, early stopping on `config.monitor` with the best epoch's weights
@@ -199,9 +203,9 @@ def train_and_evaluate(config: train.Config) -> dict:
   metrics are the representation's own, computed from the twin's outputs, so they mean what results.json's mean.
   """
   keras.utils.set_random_seed(config.seed)
-  splits = train.load_data(config)
+  splits = data.load_splits(config)
   (train_images, train_labels), val, (test_images, test_labels) = [
-      (np.asarray(train.model_input(images)), labels) for images, labels in (splits.train, splits.val, splits.test)]
+      (np.asarray(model_input(images)), labels) for images, labels in (splits.train, splits.val, splits.test)]
   model = build_model(config, train_images.shape[1:])
   model.compile(optimizer=make_optimizer(config, len(train_images) // config.batch_size), loss=make_loss(config),
                 metrics=['accuracy'] if config.monitor == 'val_accuracy' else None)
@@ -222,18 +226,18 @@ def train_and_evaluate(config: train.Config) -> dict:
   stopping = keras.callbacks.EarlyStopping(config.monitor, patience=config.patience or config.epochs,
                                            restore_best_weights=True)
   model.fit(train_images, train_labels, batch_size=config.batch_size, epochs=config.epochs, validation_data=val,
-            validation_batch_size=train.EVAL_BATCH_SIZE, callbacks=[timer, stopping], verbose=0)
-  outputs = model.predict(test_images, batch_size=train.EVAL_BATCH_SIZE, verbose=0).astype(np.float32)
+            validation_batch_size=EVAL_BATCH_SIZE, callbacks=[timer, stopping], verbose=0)
+  outputs = model.predict(test_images, batch_size=EVAL_BATCH_SIZE, verbose=0).astype(np.float32)
   representation = representations.build(config.representation, **config.representation_options)
   per_example = {'loss': representation.loss(outputs, test_labels), **representation.metrics(outputs, test_labels)}
   return {'version': backend_version(), 'num_params': model.count_params(), 'epoch_seconds': epoch_seconds,
           'examples_per_epoch': len(train_images), 'epochs': len(epoch_seconds), 'best_epoch': stopping.best_epoch + 1,
-          **train.summarize({key: np.asarray(value) for key, value in per_example.items()}, 'test_')}
+          **results.summarize({key: np.asarray(value) for key, value in per_example.items()}, 'test_')}
 
 
 def main(argv: list[str]) -> None:
   config_json, result_path = argv[1:]
-  files.write_json(result_path, train_and_evaluate(train.Config(**json.loads(config_json))))
+  files.write_json(result_path, train_and_evaluate(Config(**json.loads(config_json))))
 
 
 if __name__ == '__main__':

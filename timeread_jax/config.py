@@ -1,0 +1,80 @@
+"""The one record of a run's settings: built at the edge from flags, written to workdir/config.json, checked on
+resume. The library reads settings from here only, never from absl."""
+import dataclasses
+import json
+import os
+
+# Changing these between runs of one workdir continues the same training; any other field starts a different one.
+RESUMABLE_FIELDS = ('epochs', 'patience', 'steps_per_call')
+
+
+class ConfigError(ValueError):
+  """Settings that cannot run together, or a workdir that holds a different run."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+  """Everything that defines a run; written to `workdir/config.json` and checked on resume."""
+  experiment: str
+  data: str  # 'clocks', 'fashion_mnist' or 'cifar10'
+  model: str
+  representation: str
+  model_options: dict = dataclasses.field(default_factory=dict)
+  representation_options: dict = dataclasses.field(default_factory=dict)
+  data_dir: str = ''  # clocks: '' renders the synthetic set; others: '' searches the default places
+  num_examples: int = 0  # 0: all (synthetic clocks: 18,000); else the first N (of each split, for Task 1)
+  image_size: int = 150  # clocks only: 150 or 75
+  val_size: int = 0  # 0: the data set's default (clocks: 10% of train)
+  clock_generator: int = 0  # synthetic clocks: the renderer's GENERATOR_VERSION, so a resume never mixes two
+  fresh_data: bool = False  # clocks only: render a new training batch every step
+  held_out_styles: bool = False  # synthetic clocks only: train on the seen dial styles, validate on unseen ones
+  augment: bool = False  # Task 1 only: random horizontal flips and shifts of each training batch
+  standardize: bool = False  # Task 1 only: pixels standardized with the training split's statistics
+  optimizer: str = 'adam'
+  learning_rate: float = 1e-4
+  momentum: float = 0.0
+  schedule: str = 'constant'  # or 'cosine': the learning rate decays to 0 over `epochs`
+  epochs: int = 30
+  batch_size: int = 32
+  patience: int = 0  # early stopping: epochs without a better `monitor`; 0 turns it off
+  monitor: str = 'val_loss'  # the validation metric that picks the best epoch; accuracies up, the rest down
+  seed: int = 0
+  num_seeds: int = 1  # seeds seed, seed + 1, ... trained side by side in one computation
+  steps_per_call: int = 0  # 0: a whole epoch per call, or 1 for convnets on CPU
+  dtype: str = 'float32'  # compute dtype; parameters stay float32
+  init_from: str = ''  # a trained reader (workdir or saved file) whose weights start the run: fine-tuning
+
+  @property
+  def seeds(self) -> list[int]:
+    return list(range(self.seed, self.seed + self.num_seeds))
+
+
+def to_json(config: Config) -> dict:
+  """The config as config.json holds it (tuples become lists)."""
+  return json.loads(json.dumps(dataclasses.asdict(config)))
+
+
+def read(workdir: str) -> Config:
+  """The config of the run in `workdir`."""
+  path = os.path.join(workdir, 'config.json')
+  if not os.path.isfile(path):
+    raise ConfigError(f'{workdir} holds no run (no config.json): point --workdir at a training workdir')
+  with open(path) as f:
+    return Config(**json.load(f))
+
+
+def check_workdir(config: Config, workdir: str) -> None:
+  """Refuses a workdir that already holds a run with other settings."""
+  path = os.path.join(workdir, 'config.json')
+  if not os.path.exists(path):
+    return
+  with open(path) as f:
+    stored = json.load(f)
+  wanted = to_json(config)
+  # A field added to Config since the stored run was made held its default there.
+  defaults = {f.name: f.default for f in dataclasses.fields(Config) if f.default is not dataclasses.MISSING}
+  differing = sorted(k for k in set(stored) | set(wanted)
+                     if k not in RESUMABLE_FIELDS and stored.get(k, defaults.get(k)) != wanted.get(k))
+  if differing:
+    raise ConfigError(f'{workdir} holds a run with other settings ({", ".join(differing)} differ); '
+                      'use a new --workdir or the same flags')

@@ -1,0 +1,82 @@
+"""What a run trains and evaluates on: its splits as host arrays, and the batch source of its training steps.
+
+A batch source makes one step's (images, labels) inside the jitted step from the arrays it put on the devices and
+the step's key: `Stored` gathers them from the training split (optionally augmented), `FreshClocks` renders new
+synthetic clocks instead. The training loop sees only this interface, so a new kind of data is a new source.
+"""
+import dataclasses
+from typing import Protocol
+
+import jax
+
+from timeread_jax import clocks
+from timeread_jax import datasets
+from timeread_jax import render
+from timeread_jax.config import Config
+from timeread_jax.config import ConfigError
+
+
+class BatchSource(Protocol):
+
+  def device_data(self, train_split: tuple):
+    """What of the training split the source needs on the devices (passed back to `batch` at every step)."""
+
+  def batch(self, data, indices: jax.Array, key: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """One step's (images, labels) for the examples at `indices` (the batch's positions in the training split),
+    with `key` for its randomness; traced inside the jitted step, with the batch split along `data`."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Stored:
+  """The stored training split, gathered at each step's indices, with Task 1's flips and shifts if `augment`."""
+  augment: bool = False
+
+  def device_data(self, train_split: tuple):
+    return train_split
+
+  def batch(self, data, indices, key):
+    images, labels = data
+    images, labels = images[indices], labels[indices]
+    if self.augment:
+      images = datasets.flip_and_shift(key, images)
+    return images, labels
+
+
+@dataclasses.dataclass(frozen=True)
+class FreshClocks:
+  """A new batch of synthetic clocks at every step: infinite data. Only the batch's size is taken from `indices`."""
+  image_size: int
+  styles: str = 'all'
+
+  def device_data(self, train_split: tuple):
+    del train_split
+    return None
+
+  def batch(self, data, indices, key):
+    del data
+    label_key, render_key = jax.random.split(key)
+    labels = render.random_labels(label_key, indices.shape[0])
+    return render.render_clocks(render_key, labels, self.image_size, styles=self.styles), labels
+
+
+def batch_source(config: Config) -> BatchSource:
+  if config.fresh_data:
+    return FreshClocks(config.image_size, 'seen' if config.held_out_styles else 'all')
+  return Stored(augment=config.augment)
+
+
+def load_splits(config: Config) -> datasets.Splits:
+  """The run's train, validation and test splits as host arrays."""
+  if config.data == 'clocks':
+    return clocks.load_splits(config.data_dir, num_examples=config.num_examples, seed=config.seed,
+                              image_size=config.image_size, val_size=config.val_size,
+                              held_out_styles=config.held_out_styles)
+  loaders = {'fashion_mnist': datasets.load_fashion_mnist, 'cifar10': datasets.load_cifar10}
+  if config.data not in loaders:
+    raise ConfigError(f'unknown data {config.data!r}: use clocks, fashion_mnist or cifar10')
+  val_size = {'val_size': config.val_size} if config.val_size else {}
+  splits = loaders[config.data](config.data_dir or None, seed=config.seed, **val_size)
+  if config.num_examples:
+    splits = datasets.Splits(*[(images[:config.num_examples], labels[:config.num_examples])
+                               for images, labels in (splits.train, splits.val, splits.test)])
+  return datasets.standardize(splits) if config.standardize else splits

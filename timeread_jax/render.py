@@ -19,7 +19,7 @@ import numpy as np
 from timeread_jax import dials
 
 IMAGE_SIZE = 150
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 UPRIGHT_FACE_RADIUS = 0.4  # of the image size, in upright renders
 # Which dial styles and floors a picture may show: 'seen' and 'unseen' split them for a held-out-style check.
 STYLE_SETS = ('all', 'seen', 'unseen')

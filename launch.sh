@@ -46,7 +46,7 @@ command="$1"
 shift
 case "$command" in
   # One pytest worker per core, at most 4: most tests compile or wait on a subprocess, which overlap well.
-  test) setup test,tfds; exec "$venv/bin/python" -m pytest -q -n auto --maxprocesses=4 --dist worksteal "$@" ;;
+  test) setup test,tfds,keras; exec "$venv/bin/python" -m pytest -q -n auto --maxprocesses=4 --dist worksteal "$@" ;;
   setup) setup test; exit 0 ;;
 esac
 if [[ ! -f "experiments/$command.py" ]]; then

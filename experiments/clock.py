@@ -15,10 +15,9 @@ flags.DEFINE_string('clock_data_dir', '', "A folder with the Leiden images.npy a
                     'synthetic set (18,000 images unless --num_examples says otherwise).')
 flags.DEFINE_enum('image_size', '150', ['150', '75'], 'Image side in pixels (the report compared both).')
 flags.DEFINE_enum('trunk', 'clocknet', ['clocknet', 'report_clock_cnn'], "Our ClockNet, or the report's CNN.")
-flags.DEFINE_list('widths', None, 'ClockNet: channels of its conv stages after the stem (default 32,64,128,256).')
+# The flags each trunk reads (common.model_options).
+TRUNK_FLAGS = {'clocknet': ('widths', 'dense'), 'report_clock_cnn': ()}
 flags.DEFINE_integer('dense', None, 'ClockNet: width of its dense layer (default 256).', lower_bound=1)
-flags.register_validator('widths', lambda widths: widths is None or all(w.isdigit() and int(w) > 0 for w in widths),
-                         message='--widths must be a comma-separated list of positive integers, e.g. 32,64,128,256')
 flags.DEFINE_bool('held_out_styles', False, 'Train on some dial styles and floors, validate and test on unseen ones '
                   '(synthetic data only): does a change generalize, or fit the styles it saw?')
 flags.DEFINE_string('init_from', '', 'Start from the weights of this trained reader (a clock workdir or a saved '
@@ -33,16 +32,10 @@ def make_config(experiment: str, representation: str, **representation_options) 
   for flag in ('fresh_data', 'held_out_styles'):
     if FLAGS[flag].value and FLAGS.clock_data_dir:
       cli.fail(f'--{flag} renders synthetic clocks: it cannot be combined with --clock_data_dir')
-  model_options = {}
-  if FLAGS.widths is not None:
-    model_options['widths'] = [int(width) for width in FLAGS.widths]
-  if FLAGS.dense is not None:
-    model_options['dense'] = FLAGS.dense
-  if model_options and FLAGS.trunk != 'clocknet':
-    cli.fail(f'--{", --".join(model_options)} shape ClockNet, not --trunk={FLAGS.trunk}')
   return common.make_config(
       experiment=experiment, data='clocks', data_dir=FLAGS.clock_data_dir, image_size=int(FLAGS.image_size),
       clock_generator=0 if FLAGS.clock_data_dir else render.GENERATOR_VERSION,
       fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles,
       init_from=os.path.abspath(FLAGS.init_from) if FLAGS.init_from else '', model=FLAGS.trunk,
-      model_options=model_options, representation=representation, representation_options=representation_options)
+      model_options=common.model_options(FLAGS.trunk, TRUNK_FLAGS), representation=representation,
+      representation_options=representation_options)

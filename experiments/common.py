@@ -43,11 +43,28 @@ flags.DEFINE_integer('seeds', 1, 'Train this many seeds (from --seed on) side by
                      'they share --seed\'s data split; each gets workdir/seed_<seed>/, and results.json the mean and '
                      'standard deviation of every metric.', lower_bound=1)
 flags.DEFINE_enum('dtype', 'float32', ['float32', 'bfloat16'], 'Compute dtype; parameters stay float32.')
+flags.DEFINE_list('widths', None, 'ClockNet: channels of its conv stages after the stem (default 32,64,128,256); '
+                  'ResNet: of its stages (default 64,128,256).')
+flags.register_validator('widths', lambda widths: widths is None or all(w.isdigit() and int(w) > 0 for w in widths),
+                         message='--widths must be a comma-separated list of positive integers, e.g. 32,64,128,256')
 flags.DEFINE_string('coordinator_address', '', 'host:port of process 0, for a multi-host run started by hand '
                     '(SLURM and TPU VM slices are detected without it).')
 flags.DEFINE_integer('num_processes', 0, 'With --coordinator_address: how many processes take part.', lower_bound=0)
 flags.DEFINE_integer('process_id', 0, 'With --coordinator_address: this process\'s rank, 0 to num_processes-1.',
                      lower_bound=0)
+
+
+def model_options(model: str, model_flags: dict[str, tuple[str, ...]]) -> dict:
+  """The options the model flags set for `model`, by `model_flags` (each model's flags); setting a flag that
+  `model` does not read ends the program. Unset flags (None) leave the model's own default."""
+  for name in {name for names in model_flags.values() for name in names} - set(model_flags[model]):
+    if FLAGS[name].value is not None:
+      cli.fail(f'--{name} does not apply to {model} (its flags: {", ".join(model_flags[model]) or "none"})')
+  options = {name: FLAGS[name].value for name in model_flags[model] if FLAGS[name].value is not None}
+  for name in ('hidden', 'widths'):  # lists of widths
+    if name in options:
+      options[name] = [int(width) for width in options[name]]
+  return options
 
 
 def make_config(**fields) -> Config:

@@ -24,6 +24,7 @@ flags.DEFINE_enum('padding', None, ['SAME', 'VALID'], 'CNN: convolution padding;
                   'in the report (default SAME).', case_sensitive=False)
 flags.DEFINE_bool('extra_conv', None, 'CNN: a third Conv256 3x3 after the two (default off).')
 flags.DEFINE_float('last_dropout', None, 'CNN: dropout rate after the second dense layer (default 0.5).')
+flags.DEFINE_integer('blocks_per_stage', None, 'ResNet: basic blocks per stage (default 2).', lower_bound=1)
 flags.DEFINE_bool('augment', False, 'Mirror each training image left-right at random and shift it by up to 2 pixels.')
 flags.DEFINE_bool('standardize', False, "Standardize each pixel with the training images' mean and standard "
                   'deviation, as Géron does, instead of only dividing by 255.')
@@ -38,7 +39,7 @@ for _rate in ('dropout', 'last_dropout'):
 MODEL_FLAGS = {
     'mlp': ('hidden', 'activation', 'batch_norm', 'dropout'),
     'geron_cnn': ('activation', 'padding', 'extra_conv', 'batch_norm', 'dropout', 'last_dropout'),
-    'resnet': (),
+    'resnet': ('widths', 'blocks_per_stage'),
 }
 flags.DEFINE_enum('model', None, sorted(MODEL_FLAGS), "Which model (default: the experiment's own: the MLP for "
                   "fashion_mlp, Géron's CNN for the others).")
@@ -47,13 +48,7 @@ flags.DEFINE_enum('model', None, sorted(MODEL_FLAGS), "Which model (default: the
 def make_config(experiment: str, default_model: str) -> Config:
   """The run the flags describe; setting a flag that the model does not read ends the program."""
   model = FLAGS.model or default_model
-  for name in {name for names in MODEL_FLAGS.values() for name in names} - set(MODEL_FLAGS[model]):
-    if FLAGS[name].value is not None:
-      cli.fail(f'--{name} does not apply to {model} (its flags: {", ".join(MODEL_FLAGS[model])})')
-  model_options = {name: FLAGS[name].value for name in MODEL_FLAGS[model] if FLAGS[name].value is not None}
-  if 'hidden' in model_options:
-    model_options['hidden'] = [int(width) for width in model_options['hidden']]
   return common.make_config(
       experiment=experiment, data=FLAGS.data, data_dir=FLAGS.data_dir, augment=FLAGS.augment,
       standardize=FLAGS.standardize, model=model,
-      model_options=model_options, representation='categorical', representation_options={'num_classes': 10})
+      model_options=common.model_options(model, MODEL_FLAGS), representation='categorical', representation_options={'num_classes': 10})

@@ -1,9 +1,11 @@
 """Two processes on 127.0.0.1 train one model together, as two single-device hosts would."""
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -58,6 +60,40 @@ def test_two_processes_train_like_one_process_with_two_devices(tmp_path):
   for two, one in zip(_history(tmp_path / 'two_hosts'), _history(tmp_path / 'one_host')):
     for key in ('train_loss', 'val_loss'):
       assert two[key] == pytest.approx(one[key], rel=1e-5), key
+
+
+def _start_ranks(config, workdir, tmp_path, tag):
+  address = f'127.0.0.1:{_free_port()}'
+  env = {**os.environ, 'XLA_FLAGS': '--xla_force_host_platform_device_count=1'}
+  processes = []
+  for rank in (0, 1):  # files, not pipes: a full pipe would stall one rank and both wait
+    with open(tmp_path / f'{tag}{rank}.out', 'w') as stdout, open(tmp_path / f'{tag}{rank}.err', 'w') as stderr:
+      processes.append(subprocess.Popen([sys.executable, '-c', _RUN, config, str(workdir), json.dumps([address, 2, rank])],
+                                        cwd=ROOT, env=env, stdout=stdout, stderr=stderr))
+  return processes
+
+
+def test_a_sigterm_that_reaches_one_host_stops_both_at_the_same_step(tmp_path):
+  """Each host saves when any host saw SIGTERM, so neither waits alone at a checkpoint barrier for the other."""
+  data = tmp_path / 'clocks'
+  clocks.save_leiden(str(data), *clocks.make_clocks(120, seed=4, image_size=75))
+  config = json.dumps(dict(experiment='test', data='clocks', data_dir=str(data), model='mlp', representation='periodic',
+                           model_options={'hidden': [16]}, image_size=75, epochs=60, batch_size=16))
+  workdir = tmp_path / 'two_hosts'
+  processes = _start_ranks(config, workdir, tmp_path, 'cut')
+  deadline = time.time() + 300
+  while not (workdir / 'metrics.jsonl').exists() and time.time() < deadline:
+    time.sleep(0.05)
+  processes[1].send_signal(signal.SIGTERM)  # only the second host hears it
+  for process in processes:
+    assert process.wait(timeout=300) != 0
+  for rank in (0, 1):
+    assert 'stopped by SIGTERM at step' in (tmp_path / f'cut{rank}.err').read_text()
+  epochs_done = len(_history(workdir))
+  assert epochs_done < 60
+  for process in _start_ranks(config, workdir, tmp_path, 'resumed'):
+    assert process.wait(timeout=600) == 0
+  assert 'resumed from' in (tmp_path / 'resumed0.out').read_text() and len(_history(workdir)) == 60
 
 
 @pytest.mark.parametrize('env, expected', [

@@ -11,11 +11,8 @@ from PIL import Image
 import pytest
 
 from timeread_jax import clocks
-from timeread_jax import photos
-from timeread_jax import readers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SAMPLES = os.path.join(ROOT, '..', 'shared', 'real-clock-samples')
 
 
 def _read_clock(*args):
@@ -95,11 +92,3 @@ def test_a_fashion_mnist_workdir_is_refused_in_one_line(tmp_path, clock_photos):
   result = _read_clock(f'--workdir={tmp_path}', str(clock_photos / 'photo.jpg'))
   assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
   assert 'fashion_mnist run, not a clock reader' in result.stderr
-
-
-def test_a_photo_is_cropped_to_its_centre_square_and_stretched():
-  pixels = np.full((40, 60), 100, np.uint8)
-  pixels[:, 10:50] = np.linspace(50, 150, 40).astype(np.uint8)[:, None]  # the centre square is a vertical ramp
-  picture = photos._prepare(pixels, 'ramp', 20)
-  assert picture.shape == (20, 20) and picture.min() == 0 and picture.max() == 255
-  assert np.all(np.diff(picture[:, 10].astype(int)) >= 0)  # still the ramp, from top to bottom

@@ -106,9 +106,15 @@ def test_geron_cosine_is_geron_nadam_with_a_cosine_decay_picked_by_validation_ac
 
 
 @pytest.mark.parametrize('model, flag', [('mlp', '--extra_conv'), ('mlp', '--padding=valid'),
-                                         ('geron_cnn', '--hidden=10')])
+                                         ('geron_cnn', '--hidden=10'), ('geron_cnn', '--widths=8,16')])
 def test_a_flag_the_model_does_not_read_ends_the_program(model, flag, capsys):
   with pytest.raises(SystemExit) as exit_info, parsed_flags('--workdir=unused', flag):
     task1.make_config('test', model)
   assert exit_info.value.code == 2
   assert capsys.readouterr().err.startswith(f'error: {flag.split("=")[0]} does not apply to {model}')
+
+
+def test_the_resnet_is_shaped_from_its_flags():
+  with parsed_flags('--flagfile=experiments/flags/fashion_cnn/resnet.flags', '--widths=16,32', '--blocks_per_stage=1'):
+    config = task1.make_config('fashion_cnn', 'geron_cnn')
+  assert config.model == 'resnet' and config.model_options == {'widths': [16, 32], 'blocks_per_stage': 1}

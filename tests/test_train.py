@@ -15,15 +15,10 @@ import numpy as np
 import pytest
 
 from timeread_jax import checkpoints
-from timeread_jax import models
-from timeread_jax import train
 from timeread_jax import data
+from timeread_jax import train
 from timeread_jax.config import Config
 from timeread_jax.config import ConfigError
-from timeread_jax.trainer import Trainer
-from timeread_jax.trainer import make_optimizer
-from timeread_jax.trainer import model_input
-from timeread_jax.trainer import steps_per_call
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -124,18 +119,6 @@ def test_every_representation_trains(clock_dir, tmp_path, representation, option
   assert np.isfinite(results['test_loss']) and 0 <= results['test_cse_minutes'] <= 360
 
 
-def test_cosine_schedule_decays_the_rate_to_zero_over_the_epochs():
-  config = _config('', optimizer='sgd', learning_rate=1.0, schedule='cosine', epochs=2)
-  optimizer = make_optimizer(config, steps_per_epoch=5)
-  params = {'w': np.zeros(())}
-  state = optimizer.init(params)
-  rates = []
-  for _ in range(11):
-    updates, state = optimizer.update({'w': np.ones(())}, state, params)
-    rates.append(-float(updates['w']))
-  assert rates[0] == pytest.approx(1) and rates[5] == pytest.approx(0.5) and rates[10] == pytest.approx(0, abs=1e-6)
-
-
 def test_fresh_data_renders_training_batches(clock_dir, tmp_path):
   results = train.train_and_evaluate(_config(clock_dir, epochs=1, fresh_data=True), str(tmp_path))
   assert np.isfinite(results['train_seconds'])
@@ -172,45 +155,6 @@ def test_each_seed_stops_early_on_its_own(clock_dir, tmp_path):
   assert summary['epochs'] == pytest.approx(np.mean(epochs))
 
 
-@pytest.mark.parametrize('requested, steps, on_cpu_conv, expected', [
-    (0, 12, False, 12), (0, 12, True, 1), (5, 12, False, 4), (7, 7, False, 7), (100, 12, False, 12), (4, 13, True, 1)])
-def test_steps_per_call_divides_the_epoch(monkeypatch, requested, steps, on_cpu_conv, expected):
-  monkeypatch.setattr(train.jax, 'default_backend', lambda: 'cpu')
-  model = models.build('clocknet' if on_cpu_conv else 'mlp', 2)
-  config = dataclasses.replace(_config(''), steps_per_call=requested)
-  assert steps_per_call(config, steps, model) == expected
-
-
-def _trainer_with_data(clock_dir):
-  config = _config(clock_dir)
-  splits = data.load_splits(config)
-  num_train = len(splits.train[0])
-  steps = num_train // config.batch_size
-  trainer = Trainer(config, model_input(splits.train[0][:1]).shape[1:], steps)
-  return trainer, trainer.init_state(), trainer.put(splits.train), steps, num_train
-
-
-def test_an_epoch_makes_no_host_device_copies_and_compiles_once(clock_dir):
-  trainer, state, data, steps, num_train = _trainer_with_data(clock_dir)
-  for _ in range(2):  # the second epoch must reuse the first one's compilations
-    with jax.transfer_guard('disallow'):
-      order = trainer.epoch_order(state, num_train, steps, 1)
-      for index in range(steps):
-        state, metrics = trainer.train_chunk(state, data, order[index], unroll=True)
-      jax.block_until_ready(metrics)
-  assert trainer.train_chunk._cache_size() == 1  # pylint: disable=protected-access
-  assert trainer.epoch_order._cache_size() == 1  # pylint: disable=protected-access
-  assert int(state.step[0]) == 2 * steps
-
-
-def test_training_state_is_donated(clock_dir):
-  trainer, state, data, steps, num_train = _trainer_with_data(clock_dir)
-  order = trainer.epoch_order(state, num_train, steps, 1)
-  old_params = state.params
-  trainer.train_chunk(state, data, order[0], unroll=True)
-  assert all(leaf.is_deleted() for leaf in jax.tree.leaves(old_params))
-
-
 def test_a_corrupt_checkpoint_is_refused_in_one_line(clock_dir, tmp_path):
   train.train_and_evaluate(_config(clock_dir, epochs=1), str(tmp_path))
   step_dir = next((tmp_path / 'checkpoints' / 'latest').iterdir())
@@ -228,32 +172,6 @@ from timeread_jax.config import Config
 config = Config(**json.loads(sys.argv[1]))
 train.train_and_evaluate(config, sys.argv[2])
 '''
-
-
-def test_eight_devices_train_like_one(clock_dir, tmp_path):
-  # An MLP: with batch norm, the all-reduced batch statistics round differently from one device's sums, and
-  # training amplifies that to ~1e-4 within a few steps; without it the curves agree to float rounding.
-  config = dataclasses.asdict(_config(clock_dir, epochs=2, model='mlp', model_options={'hidden': (64, 32)}))
-  histories = []
-  for devices in (1, 8):
-    workdir = tmp_path / f'{devices}'
-    env = {**os.environ, 'XLA_FLAGS': f'--xla_force_host_platform_device_count={devices}'}
-    result = subprocess.run([sys.executable, '-c', _RUN_ON_DEVICES, json.dumps(config), str(workdir)], env=env,
-                            capture_output=True, text=True, timeout=600, cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert f'{devices} x cpu' in result.stdout
-    histories.append(_history(str(workdir)))
-  for one, eight in zip(*histories):
-    for key in ('train_loss', 'val_loss', 'val_cse_minutes'):
-      assert eight[key] == pytest.approx(one[key], rel=1e-5), key
-
-
-def test_a_batch_that_does_not_split_over_the_devices_is_refused(clock_dir, tmp_path):
-  config = dataclasses.asdict(_config(clock_dir, epochs=1, batch_size=12))
-  env = {**os.environ, 'XLA_FLAGS': '--xla_force_host_platform_device_count=8'}
-  result = subprocess.run([sys.executable, '-c', _RUN_ON_DEVICES, json.dumps(config), str(tmp_path)], env=env,
-                          capture_output=True, text=True, timeout=300, cwd=ROOT)
-  assert 'batch size 12 does not divide by the 8 devices' in result.stderr
 
 
 def _start_and_stop_mid_run(config, workdir, sig):

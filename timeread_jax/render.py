@@ -3,8 +3,7 @@
 Each picture maps every pixel through a random camera homography back to the dial, samples the dial's printed
 markings (`dials`), draws the hands and their shadows analytically in dial coordinates (so they tilt with the
 dial), and composites over a procedural floor, followed by lighting, glare, blur, gamma, noise and the real
-photos' min-max stretch. Every nuisance is drawn around what the real photos show (`draw_look`), wide enough that
-the real ones fall inside. Static shapes throughout, so the same code fills the on-disk cache on CPU and makes
+photos' min-max stretch. What varies from picture to picture, and how much, is `looks`. Static shapes throughout, so the same code fills the on-disk cache on CPU and makes
 fresh batches inside a jitted train step on an accelerator.
 
 Dial coordinates: face radius 1, x to the right, y down, 12 o'clock at -y; hand angles run clockwise from 12.
@@ -17,12 +16,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from timeread_jax import dials
+from timeread_jax import looks
 
 IMAGE_SIZE = 150
 GENERATOR_VERSION = 3
-UPRIGHT_FACE_RADIUS = 0.4  # of the image size, in upright renders
-# Which dial styles and floors a picture may show: 'seen' and 'unseen' split them for a held-out-style check.
-STYLE_SETS = ('all', 'seen', 'unseen')
 
 
 def random_labels(key: jax.Array, num: int) -> jax.Array:
@@ -43,158 +40,13 @@ def render_clocks(key: jax.Array, labels: jax.Array, image_size: int = IMAGE_SIZ
   return jax.vmap(lambda k, label: render_one(k, label, image_size, upright, styles))(keys, labels)
 
 
-class Look(NamedTuple):
-  """The nuisance parameters of one picture; lengths on the dial are in face radii."""
-  rotation: jax.Array  # in-plane, radians
-  tilt: jax.Array  # out-of-plane, radians
-  tilt_axis: jax.Array
-  camera_distance: jax.Array  # small means strong perspective
-  face_radius: jax.Array  # of a dial facing the camera, as a fraction of the image size
-  offset_x: jax.Array  # of the dial centre from the image centre, fraction of the image size
-  offset_y: jax.Array
-  style: jax.Array  # index into dials.STYLES
-  face_gray: jax.Array
-  ink_gray: jax.Array
-  rim_gray: jax.Array
-  rim_radius: jax.Array  # outer edge
-  bezel_width: jax.Array  # the light ring between face and rim
-  bezel_gray: jax.Array
-  rim_depth: jax.Array  # how far the rim stands off the floor
-  rim_shadow: jax.Array  # how much the rim shades the face's edge away from the light
-  hand_gray: jax.Array
-  hour_length: jax.Array
-  hour_width: jax.Array
-  minute_length: jax.Array
-  minute_width: jax.Array
-  tail: jax.Array  # of each hand past the hub, as a fraction of its length
-  taper: jax.Array  # how much narrower a hand is at its tip than at the hub
-  hub_radius: jax.Array
-  hand_shadow: jax.Array  # how much the hands' shadow darkens the face
-  hand_shadow_x: jax.Array  # where the shadow falls, from the hands
-  hand_shadow_y: jax.Array
-  shadow_x: jax.Array  # of the clock's shadow on the floor
-  shadow_y: jax.Array
-  shadow_gray: jax.Array  # how much the shadow darkens the floor
-  floor_gray: jax.Array
-  floor_contrast: jax.Array
-  wood_angle: jax.Array
-  plank_width: jax.Array  # floor sizes are in pixels of a 150 px picture
-  grain_spacing: jax.Array
-  seam_depth: jax.Array
-  carpet_angle: jax.Array
-  weave_period: jax.Array
-  carpet_split: jax.Array  # where the floor turns from wood to carpet; often outside the picture
-  light_angle: jax.Array
-  light_gradient: jax.Array  # brightness change across the picture
-  glare: jax.Array  # peak brightness the glare spot adds; 0 for none
-  glare_x: jax.Array
-  glare_y: jax.Array
-  glare_radius: jax.Array
-  haze: jax.Array  # how far the glass's veiling reflection pulls what lies under it towards haze_gray: it greys
-  haze_gray: jax.Array  # the hands, and leaves the face light grey (strongest around the spot)
-  haze_radius: jax.Array
-  gamma: jax.Array
-  blur: jax.Array  # gaussian sigma, pixels of a 150 px picture
-  noise: jax.Array  # sensor noise standard deviation
-  floor_seed: jax.Array  # uint32 seeds of the per-plank and per-pixel hashes
-  fibre_seed: jax.Array
-  sensor_seed: jax.Array
-
-
-def draw_look(key: jax.Array, upright: bool, styles: str) -> Look:
-  """Every nuisance range in one place; `upright` swaps each for the canonical value in its last argument.
-
-  The ranges are centred on what the real photos show (a light face with small thin numerals, two slim dark
-  hands of nearly equal width told apart by length, a thick dark rim, wooden decking; in a third of them a
-  reflection on the glass: a saturated spot in a haze that turns the whole face light grey and the hands
-  mid grey) and reach well past it on every side.
-  """
-  keys = iter(jax.random.split(key, 2 * len(Look._fields)))  # enough for every draw below
-
-  def uniform(low, high, upright_value):
-    value = jax.random.uniform(next(keys), (), minval=low, maxval=high)
-    return jnp.float32(upright_value) if upright else value
-
-  def chance(probability, value, upright_value=0.0):
-    drawn = jnp.where(jax.random.uniform(next(keys)) < probability, value, 0.0)
-    return jnp.float32(upright_value) if upright else drawn
-
-  def seed():
-    return jax.random.bits(next(keys), (), jnp.uint32)
-
-  first_style, end_style = {'all': (0, len(dials.STYLES)), 'seen': (0, dials.NUM_TRAINING_STYLES),
-                            'unseen': (dials.NUM_TRAINING_STYLES, len(dials.STYLES))}[styles]
-  # The held-out check keeps carpet out of the seen floors and shows it on every unseen one.
-  carpet_split = {'all': uniform(-200, 800, 300), 'seen': jnp.float32(300), 'unseen': jnp.float32(-300)}[styles]
-  minute_width = uniform(0.025, 0.055, 0.04)
-  minute_length = uniform(0.72, 0.95, 0.85)
-  return Look(
-      rotation=uniform(0, 2 * np.pi, 0),
-      tilt=uniform(0, np.radians(55), 0),
-      tilt_axis=uniform(0, np.pi, 0),
-      camera_distance=uniform(3.0, 9.0, 6.0),
-      face_radius=uniform(0.3, 0.58, UPRIGHT_FACE_RADIUS),
-      offset_x=uniform(-0.1, 0.1, 0),
-      offset_y=uniform(-0.1, 0.1, 0),
-      style=jnp.int32(0) if upright else jax.random.randint(next(keys), (), first_style, end_style),
-      face_gray=uniform(0.8, 0.98, 0.9),
-      ink_gray=uniform(0.05, 0.5, 0.25),
-      rim_gray=uniform(0.12, 0.45, 0.3),
-      rim_radius=uniform(1.1, 1.25, 1.16),
-      bezel_width=uniform(0.0, 0.05, 0.025),
-      bezel_gray=uniform(0.55, 0.95, 0.8),
-      rim_depth=uniform(0.06, 0.22, 0.12),
-      rim_shadow=uniform(0, 0.25, 0),
-      hand_gray=uniform(0.0, 0.3, 0.1),
-      # The hour hand is a little wider than the minute hand on the real clock, but width must not be the cue:
-      # it ranges from slightly narrower to twice as wide, and length tells the hands apart.
-      hour_length=uniform(0.48, 0.68, 0.58) * jnp.minimum(1.0, minute_length / 0.85),
-      hour_width=uniform(0.9, 1.8, 1.25) * minute_width,
-      minute_length=minute_length,
-      minute_width=minute_width,
-      tail=uniform(0.0, 0.3, 0.15),
-      taper=uniform(0.0, 0.6, 0.2),
-      hub_radius=uniform(0.03, 0.07, 0.05),
-      hand_shadow=uniform(0, 0.3, 0),
-      hand_shadow_x=uniform(-0.05, 0.05, 0),
-      hand_shadow_y=uniform(-0.05, 0.05, 0),
-      shadow_x=uniform(-0.12, 0.12, 0),
-      shadow_y=uniform(-0.12, 0.12, 0),
-      shadow_gray=uniform(0.1, 0.5, 0),
-      floor_gray=uniform(0.2, 0.6, 0.45),
-      floor_contrast=uniform(0.4, 1.4, 1.0),
-      wood_angle=uniform(0, np.pi, 0),
-      plank_width=uniform(15, 50, 30),
-      grain_spacing=uniform(2, 6, 4),
-      seam_depth=uniform(0.15, 0.6, 0.35),
-      carpet_angle=uniform(0, np.pi, 0),
-      weave_period=uniform(3, 6, 4),
-      carpet_split=carpet_split,
-      light_angle=uniform(0, 2 * np.pi, 0),
-      light_gradient=uniform(0, 0.4, 0),
-      glare=chance(0.45, uniform(0.3, 2.5, 0)),
-      glare_x=uniform(-0.7, 0.7, 0),
-      glare_y=uniform(-0.7, 0.7, 0),
-      glare_radius=uniform(0.06, 0.22, 0.1),
-      haze=chance(0.35, uniform(0.0, 0.65, 0)),
-      haze_gray=uniform(0.75, 1.0, 0.9),
-      haze_radius=uniform(0.4, 1.5, 0.5),
-      gamma=uniform(0.7, 1.5, 1.0),
-      blur=uniform(0.25, 1.1, 0.3),
-      noise=uniform(0.002, 0.01, 0),
-      floor_seed=seed(),
-      fibre_seed=seed(),
-      sensor_seed=seed(),
-  )
-
-
 def render_one(key: jax.Array, label: jax.Array, image_size: int, upright: bool = False,
                styles: str = 'all') -> jax.Array:
   """One picture uint8 (S, S) of the clock showing `label` (hour, minute); see render_clocks."""
-  return render_look(draw_look(key, upright, styles), label, image_size)
+  return render_look(looks.draw(key, upright, styles), label, image_size)
 
 
-def render_look(look: Look, label: jax.Array, image_size: int) -> jax.Array:
+def render_look(look: looks.Look, label: jax.Array, image_size: int) -> jax.Array:
   """The picture uint8 (S, S) of the clock showing `label` (hour, minute) with every nuisance as `look` says."""
   rows, cols = jnp.mgrid[0:image_size, 0:image_size].astype(jnp.float32) + 0.5
   camera = _camera(look, image_size)
@@ -266,7 +118,7 @@ def _rotation(axis: jax.Array, angle: jax.Array) -> jax.Array:
   return jnp.eye(3) + jnp.sin(angle) * cross + (1 - jnp.cos(angle)) * cross @ cross
 
 
-def _camera(look: Look, image_size: int) -> jax.Array:
+def _camera(look: looks.Look, image_size: int) -> jax.Array:
   """The 3x4 pinhole camera mapping dial points (x, y, z, 1) to w * (col, row, 1); +z points to the floor."""
   spin = _rotation(jnp.array([0.0, 0.0, 1.0]), look.rotation)
   tilt = _rotation(jnp.array([jnp.cos(look.tilt_axis), jnp.sin(look.tilt_axis), 0.0]), look.tilt)
@@ -336,7 +188,7 @@ def _triangle(phase: jax.Array) -> jax.Array:
   return 4 * jnp.abs(phase - jnp.floor(phase) - 0.5) - 1
 
 
-def _floor(look: Look, x: jax.Array, y: jax.Array, fibres: jax.Array, scale: float) -> jax.Array:
+def _floor(look: looks.Look, x: jax.Array, y: jax.Array, fibres: jax.Array, scale: float) -> jax.Array:
   """Wooden decking meeting a woven carpet along a line; (x, y) are 150-px pixels from the picture's centre.
 
   Patterns finer than two of the picture's pixels fade out (`scale` is its size over 150), as they would when a

@@ -6,6 +6,7 @@ representation decodes to minutes on the dial so that all of them are scored by 
 """
 import dataclasses
 import math
+from typing import Protocol
 
 import jax
 import jax.numpy as jnp
@@ -14,6 +15,27 @@ import optax
 from timeread_jax import metrics
 
 TAU = 2 * math.pi
+
+
+class Representation(Protocol):
+  """What the trainer needs of a representation; all arrays are per example, over a leading batch axis."""
+  num_outputs: int  # the width of the model's head
+
+  def loss(self, outputs: jax.Array, labels: jax.Array) -> jax.Array:
+    """(N,) losses of raw head outputs (N, num_outputs) against labels."""
+
+  def metrics(self, outputs: jax.Array, labels: jax.Array) -> dict[str, jax.Array]:
+    """Named (N,) metrics, averaged in training and validation (`accuracy`, `cse_minutes`...)."""
+
+
+class ClockReading(Representation, Protocol):
+  """A representation of clock labels (hour, minute), which a reader (readers.py) also decodes."""
+
+  def decode(self, outputs: jax.Array) -> jax.Array:
+    """(N,) minutes on the 12-hour dial, 0-720, maybe fractional."""
+
+  def confidence(self, outputs: jax.Array) -> jax.Array:
+    """(N,) how sure the reading is, for users' photos: higher is surer (NaN where it cannot say)."""
 
 
 def _cross_entropy(logits, classes):
@@ -222,6 +244,6 @@ REPRESENTATIONS = {
 }
 
 
-def build(name: str, **options):
+def build(name: str, **options) -> Representation:
   """The representation called `name` with its options, e.g. build('classify', num_classes=720)."""
   return REPRESENTATIONS[name](**options)

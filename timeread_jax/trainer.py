@@ -160,8 +160,9 @@ class Trainer:
     share of the batch."""
     return jax.tree.map(lambda x: jax.lax.with_sharding_constraint(x, NamedSharding(self.mesh, P('data'))), tree)
 
-  def train_step(self, state: TrainState, data, indices):
-    """One optimizer step of one seed on the examples at `indices`; the new state and the batch's mean metrics."""
+  def gradients(self, state: TrainState, data, indices):
+    """One seed's step before its update: (loss, outputs, labels, new batch_stats) and the gradients, on the batch
+    at `indices` of the step the state is at."""
     step_rng = jax.random.fold_in(state.rng, state.step)
     data_rng, dropout_rng = jax.random.split(step_rng)
     images, labels = self.split_batch(self.source.batch(data, indices, data_rng))
@@ -171,9 +172,14 @@ class Trainer:
           {'params': params, 'batch_stats': state.batch_stats}, model_input(images, self.dtype), train=True,
           rngs={'dropout': dropout_rng}, mutable=['batch_stats'])
       losses = self.representation.loss(outputs, labels)
-      return jnp.mean(losses), (outputs, updates.get('batch_stats', {}))
+      return jnp.mean(losses), (outputs, labels, updates.get('batch_stats', {}))
 
-    (loss, (outputs, batch_stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+    (loss, (outputs, labels, batch_stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+    return (loss, outputs, labels, batch_stats), grads
+
+  def train_step(self, state: TrainState, data, indices):
+    """One optimizer step of one seed on the examples at `indices`; the new state and the batch's mean metrics."""
+    (loss, outputs, labels, batch_stats), grads = self.gradients(state, data, indices)
     updates, opt_state = self.optimizer.update(grads, state.opt_state, state.params)
     metrics = {name: jnp.mean(value) for name, value in self.representation.metrics(outputs, labels).items()}
     state = state.replace(step=state.step + 1, params=optax.apply_updates(state.params, updates),

@@ -1,0 +1,19 @@
+"""What a run reports: summaries of per-example metrics, and the epoch line."""
+import numpy as np
+import pytest
+
+from timeread_jax import results
+
+
+def test_summaries_are_means_with_the_error_s_median_and_90th_percentile():
+  summary = results.summarize({'loss': np.array([1.0, 3.0]), 'cse_minutes': np.arange(11.0), 'outputs': np.ones(2)},
+                              'val_')
+  assert summary == {'val_loss': 2.0, 'val_cse_minutes': 5.0, 'val_cse_median_minutes': 5.0,
+                     'val_cse_p90_minutes': pytest.approx(9.0)}
+
+
+def test_the_epoch_line_shows_the_mean_of_the_seeds_still_training():
+  records = [{'epoch': 3, 'train_loss': 1.0, 'val_loss': 2.0, 'val_cse_median_minutes': 7.0, 'epoch_seconds': 2.0},
+             {'epoch': 3, 'train_loss': 3.0, 'val_loss': 4.0, 'val_cse_median_minutes': 9.0, 'epoch_seconds': 2.0}]
+  line = results.epoch_line(records, 10, improved=True)
+  assert line == 'epoch 3/10  train_loss 2  val_loss 3  (2.0 s)  *  (mean of 2 seeds)'

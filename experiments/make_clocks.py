@@ -1,20 +1,27 @@
 """Renders a synthetic clock dataset in the Leiden layout (images.npy, labels.npy) and/or a preview grid.
 
   python -m experiments.make_clocks --num_examples=18000 --seed=0 --out=/tmp/clocks --preview=/tmp/clocks.png
+  python -m experiments.make_clocks --preview=docs/synthetic_clocks.png --beside=../shared/real-clock-dev
+
+With --beside, rows of real photos from a Leiden folder alternate with rows of renders, to compare them.
 """
 import os
 import time
 
 from absl import flags
+import numpy as np
 
 from experiments import cli
 from timeread_jax import clocks
 from timeread_jax import plots
+from timeread_jax.datasets import DataError
 
 _NUM_EXAMPLES = flags.DEFINE_integer('num_examples', 18000, 'How many clocks to render.', lower_bound=1)
 _SEED = flags.DEFINE_integer('seed', 0, 'The dataset is a function of this seed alone.')
 _OUT = flags.DEFINE_string('out', None, 'Directory for images.npy and labels.npy; created if missing.')
 _PREVIEW = flags.DEFINE_string('preview', None, 'PNG file showing the first 32 clocks with their labels.')
+_BESIDE = flags.DEFINE_string('beside', None, 'A Leiden folder of real photos whose first 16 the preview shows in rows '
+                              'alternating with 16 renders.')
 
 _PREVIEW_ROWS, _PREVIEW_COLUMNS = 4, 8
 
@@ -26,6 +33,12 @@ def main(argv):
     cli.fail('nothing to write: give --out, --preview or both')
   for directory in filter(None, [_OUT.value, _PREVIEW.value and os.path.dirname(os.path.abspath(_PREVIEW.value))]):
     _check_writable(directory)
+  real = None
+  if _BESIDE.value:
+    try:
+      real = clocks.load_leiden(_BESIDE.value)
+    except DataError as error:
+      cli.fail(str(error))
   # With only a preview to draw, render only what it shows.
   num_examples = _NUM_EXAMPLES.value if _OUT.value else min(_NUM_EXAMPLES.value, _PREVIEW_ROWS * _PREVIEW_COLUMNS)
 
@@ -42,9 +55,17 @@ def main(argv):
     clocks.save_leiden(_OUT.value, images, labels)
     print(f'wrote {os.path.join(_OUT.value, "images.npy")} and labels.npy')
   if _PREVIEW.value:
-    shown = slice(0, _PREVIEW_ROWS * _PREVIEW_COLUMNS)
-    titles = [f'{hour}:{minute:02d}' for hour, minute in labels[shown]]
-    plots.save_image_grid(_PREVIEW.value, images[shown], titles, ncols=_PREVIEW_COLUMNS)
+    shown, titles = images[:_PREVIEW_ROWS * _PREVIEW_COLUMNS], [f'{h}:{m:02d}' for h, m in labels]
+    if real is not None:
+      real_images, real_labels = real[0][:len(shown) // 2], real[1][:len(shown) // 2]
+      real_images = clocks.resize_images(real_images, clocks.IMAGE_SIZE)
+      rows, real_titles = [], []
+      for start in range(0, len(real_images), _PREVIEW_COLUMNS):
+        end = start + _PREVIEW_COLUMNS
+        rows += [real_images[start:end], shown[start:end]]
+        real_titles += [f'real {h}:{m:02d}' for h, m in real_labels[start:end]] + titles[start:end]
+      shown, titles = np.concatenate(rows), real_titles
+    plots.save_image_grid(_PREVIEW.value, shown, titles[:len(shown)], ncols=_PREVIEW_COLUMNS)
     print(f'wrote {_PREVIEW.value}')
 
 

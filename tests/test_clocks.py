@@ -168,6 +168,16 @@ def test_cli_writes_the_dataset_and_reports_the_rate(tmp_path):
   assert images.shape == (3, 150, 150) and labels.shape == (3, 2)
 
 
+def test_cli_previews_renders_beside_real_photos(tmp_path):
+  real = tmp_path / 'real'
+  clocks.save_leiden(str(real), np.zeros((3, 75, 75), np.uint8), np.array([[1, 0], [2, 30], [11, 59]]))
+  result = _make_clocks_cli('--num_examples=3', f'--preview={tmp_path / "p.png"}', f'--beside={real}')
+  assert result.returncode == 0, result.stderr
+  assert (tmp_path / 'p.png').stat().st_size > 0
+  result = _make_clocks_cli(f'--preview={tmp_path / "q.png"}', f'--beside={tmp_path / "nowhere"}')
+  assert result.returncode == 2 and 'no such directory' in result.stderr
+
+
 @pytest.mark.parametrize('flag', ['--num_examples=0', '--num_examples=many', '--out=/proc/no/such/dir'])
 def test_cli_bad_flag_is_one_line_and_status_2(flag):
   result = _make_clocks_cli('--out=/tmp/unused', flag) if flag.startswith('--num') else _make_clocks_cli(flag)

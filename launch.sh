@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up what is missing, then runs an experiment or the tests.
 #
-#   ./launch.sh EXPERIMENT [--flag=value ...]   python -m experiments.EXPERIMENT with experiments/flags/EXPERIMENT/base.flags,
+#   ./launch.sh EXPERIMENT [--flag=value ...]   python -m experiments.EXPERIMENT with experiments/flags/EXPERIMENT/base.flags
+#                                               (gpu.flags instead, where there is one and nvidia-smi finds a GPU),
 #                                               the flags given here overriding it (a variant: --flagfile=...)
 #   ./launch.sh test [pytest args ...]          the test suite
 #   ./launch.sh setup                           only the set-up: do it once before a multi-host launch
@@ -39,7 +40,7 @@ setup() {  # setup EXTRAS: installs the package with these extras (comma-separat
 }
 
 if [[ $# -lt 1 ]]; then
-  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 command="$1"
@@ -55,6 +56,9 @@ if [[ ! -f "experiments/$command.py" ]]; then
 fi
 setup test
 flagfile="experiments/flags/$command/base.flags"
+if [[ -f "experiments/flags/$command/gpu.flags" ]] && nvidia-smi -L >/dev/null 2>&1; then
+  flagfile="experiments/flags/$command/gpu.flags"
+fi
 base=()
-[[ -f "$flagfile" ]] && base=("--flagfile=$flagfile")
+[[ -f "$flagfile" ]] && base=("--flagfile=$flagfile") && echo "flags: $flagfile" >&2
 exec "$venv/bin/python" -m "experiments.$command" "${base[@]}" "$@"

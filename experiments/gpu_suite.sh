@@ -53,8 +53,8 @@ train() {  # name module flagfile [flags...]
 export XLA_PYTHON_CLIENT_PREALLOCATE=false  # many processes share the GPU
 say "training until ${deadline} s"
 flags=experiments/flags
-train clock_twohead/fresh clock_twohead $flags/clock_twohead/fresh.flags &
-for variant in clock_twohead/base clock_twohead/report clock_classify/base clock_classify/720 clock_regress/base \
+train clock_twohead/gpu clock_twohead $flags/clock_twohead/gpu.flags &
+for variant in clock_twohead/fixed clock_twohead/report clock_classify/base clock_classify/720 clock_regress/base \
                clock_regress/cyclic clock_periodic/base clock_periodic/hands; do
   train "$variant" "${variant%/*}" "$flags/$variant.flags" &
 done

@@ -117,7 +117,7 @@ def test_load_leiden_missing_directory(tmp_path):
 
 def test_an_experiment_on_nan_pixels_ends_in_one_line_and_exit_status_2(tmp_path):
   data_dir = _leiden(tmp_path / 'data', _images_with_nan())
-  result = _run('clock_twohead', '--flagfile=experiments/flags/clock_twohead/base.flags',
+  result = _run('clock_twohead', '--flagfile=experiments/flags/clock_twohead/fixed.flags',
                 f'--workdir={tmp_path / "w"}', f'--clock_data_dir={data_dir}', '--epochs=1', '--image_size=75')
   assert result.returncode == 2, result.stderr[-2000:]
   assert len(result.stderr.strip().splitlines()) == 1

@@ -39,8 +39,8 @@ def test_one_epoch_on_tiny_data_tables_flax_against_keras_on_both_backends(tmp_p
 @pytest.mark.parametrize('args, named', [
     ((), 'give an experiment variant'),
     (('--flagfile=experiments/flags/clock.flags',), 'is not an experiment variant'),
-    (('--flagfile=experiments/flags/clock_twohead/fresh.flags',), '--fresh_data'),
-    (('--flagfile=experiments/flags/clock_twohead/base.flags', '--monitor=val_cse_minutes'), 'the Keras twin monitors'),
+    (('--flagfile=experiments/flags/clock_twohead/gpu.flags',), '--fresh_data'),
+    (('--flagfile=experiments/flags/clock_twohead/fixed.flags', '--monitor=val_cse_minutes'), 'the Keras twin monitors'),
 ])
 def test_what_cannot_be_compared_ends_in_one_line(tmp_path, args, named):
   completed = _run(*args, f'--workdir={tmp_path}')

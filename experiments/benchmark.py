@@ -79,9 +79,9 @@ def flops_per_step(config: Config) -> float:
   splits = data.load_splits(config)
   trainer = Trainer(config, model_input(splits.train[0][:1]).shape[1:],
                           len(splits.train[0]) // config.batch_size)
-  data = jax.tree.map(lambda array: jax.ShapeDtypeStruct(array.shape, array.dtype), splits.train)
+  train_shapes = jax.tree.map(lambda array: jax.ShapeDtypeStruct(array.shape, array.dtype), splits.train)
   indices = jax.ShapeDtypeStruct((1, 1, config.batch_size), jnp.int32)  # (seeds, steps, batch)
-  lowered = trainer.train_chunk.lower(jax.eval_shape(trainer.init_state), data, indices, unroll=True)
+  lowered = trainer.train_chunk.lower(jax.eval_shape(trainer.init_state), train_shapes, indices, unroll=True)
   return lowered.cost_analysis()['flops']
 
 

@@ -56,11 +56,14 @@ flags.DEFINE_integer('process_id', 0, 'With --coordinator_address: this process\
 
 def model_options(model: str, model_flags: dict[str, tuple[str, ...]]) -> dict:
   """The options the model flags set for `model`, by `model_flags` (each model's flags); setting a flag that
-  `model` does not read ends the program. Unset flags (None) leave the model's own default."""
+  `model` does not read ends the program. Unset flags (None, or an empty list: `--widths=` undoes a flagfile's
+  widths) leave the model's own default."""
+  def is_set(name):
+    return FLAGS[name].value not in (None, [])
   for name in {name for names in model_flags.values() for name in names} - set(model_flags[model]):
-    if FLAGS[name].value is not None:
+    if is_set(name):
       cli.fail(f'--{name} does not apply to {model} (its flags: {", ".join(model_flags[model]) or "none"})')
-  options = {name: FLAGS[name].value for name in model_flags[model] if FLAGS[name].value is not None}
+  options = {name: FLAGS[name].value for name in model_flags[model] if is_set(name)}
   for name in ('hidden', 'widths'):  # lists of widths
     if name in options:
       options[name] = [int(width) for width in options[name]]

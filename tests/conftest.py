@@ -1,7 +1,16 @@
-"""Fixtures several test modules share."""
-import pytest
+"""Fixtures several test modules share, and one compilation cache for the whole run."""
+import os
+import tempfile
 
-from timeread_jax import clocks
+# Most tests compile the same small models, in this process or in a subprocess (which inherits the variables):
+# XLA's persistent cache lets each program compile once per run. The folder is this run's own (xdist's workers share
+# its id), so no test reads a program compiled by other code.
+os.environ.setdefault('JAX_COMPILATION_CACHE_DIR', os.path.join(
+    tempfile.gettempdir(), f'timeread-jax-tests-{os.environ.get("PYTEST_XDIST_TESTRUNUID", os.getpid())}'))
+
+import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+from timeread_jax import clocks  # pylint: disable=wrong-import-position
 from timeread_jax import train
 from timeread_jax.config import Config
 

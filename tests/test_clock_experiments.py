@@ -18,8 +18,8 @@ def _run(module, *args, env=None):
 
 
 def _smoke_flags(workdir, clock_dir):
-  return [f'--workdir={workdir}', f'--clock_data_dir={clock_dir}', '--image_size=75', '--epochs=1',
-          '--batch_size=16', '--trunk=report_clock_cnn']
+  return [f'--workdir={workdir}', f'--clock_data_dir={clock_dir}', '--nofresh_data', '--image_size=75', '--epochs=1',
+          '--batch_size=16', '--trunk=report_clock_cnn', '--widths=']  # the small trunk, not the flagfile's
 
 
 FLAGFILES = sorted(glob.glob(os.path.join(ROOT, 'experiments/flags/clock_*/*.flags')))

@@ -92,3 +92,28 @@ def test_a_fashion_mnist_workdir_is_refused_in_one_line(tmp_path, clock_photos):
   result = _read_clock(f'--workdir={tmp_path}', str(clock_photos / 'photo.jpg'))
   assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
   assert 'fashion_mnist run, not a clock reader' in result.stderr
+
+
+def test_an_exported_reader_reads_as_its_workdir_does(trained, clock_photos, tmp_path):
+  path = tmp_path / 'reader.msgpack'
+  export = subprocess.run([sys.executable, '-m', 'experiments.export_reader', f'--workdir={trained[0]}',
+                           f'--out={path}'], cwd=ROOT, capture_output=True, text=True, timeout=300)
+  assert export.returncode == 0, export.stderr
+  assert path.stat().st_size < 10e6 and (tmp_path / 'reader.json').exists()
+  photo = str(clock_photos / 'photo.jpg')
+  assert _read_clock(f'--reader={path}', photo).stdout == _read_clock(f'--workdir={trained[0]}', photo).stdout
+
+
+def test_the_shipped_reader_reads_the_8_real_sample_photos_end_to_end(tmp_path):
+  """Loading and decoding on a fresh clone, no workdir: a smoke test, not a score to tune on."""
+  from timeread_jax import readers  # pylint: disable=g-import-not-at-top
+  assert os.path.getsize(readers.SHIPPED) < 10e6 and os.path.exists(readers.SHIPPED[:-len('.msgpack')] + '.json')
+  samples = os.path.join(ROOT, 'tests', 'data', 'real-clock-samples')
+  result = _read_clock(f'--csv={tmp_path / "times.csv"}', samples)
+  assert result.returncode == 0, result.stderr
+  lines = [line.split('\t') for line in result.stdout.strip().splitlines()]
+  assert [name for name, _ in lines] == [os.path.join(samples, f'sample{i}.png') for i in range(8)]
+  for _, time in lines:
+    hour, minute = time.split(':')
+    assert 1 <= int(hour) <= 12 and len(minute) == 2 and 0 <= int(minute) < 60
+  assert all(0 <= float(row['confidence']) <= 1 for row in csv.DictReader((tmp_path / 'times.csv').open()))

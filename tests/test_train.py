@@ -19,6 +19,7 @@ from timeread_jax import data
 from timeread_jax import train
 from timeread_jax.config import Config
 from timeread_jax.config import ConfigError
+from timeread_jax.trainer import Trainer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -58,11 +58,12 @@ class Reader:
     reader's), the mean over `rotations` views turned by 0, +-6, +-12... degrees."""
     images = clocks.resize_images(np.asarray(images, np.uint8), self.image_size)
     angles = [ROTATION_STEP_DEGREES * ((i + 1) // 2) * (-1) ** i for i in range(rotations)]
-    pad = -len(images) % BATCH_SIZE  # one compiled shape for every batch
-    padded = np.concatenate([images, np.zeros((pad, *images.shape[1:]), np.uint8)])
+    # One compiled shape for every batch: BATCH_SIZE, or for fewer pictures the next power of two.
+    size = min(BATCH_SIZE, 1 << max(0, len(images) - 1).bit_length())
+    padded = np.concatenate([images, np.zeros((-len(images) % size, *images.shape[1:]), np.uint8)])
     batches = []
-    for start in range(0, len(padded), BATCH_SIZE):
-      batch = jnp.asarray(padded[start:start + BATCH_SIZE])
+    for start in range(0, len(padded), size):
+      batch = jnp.asarray(padded[start:start + size])
       views = [self._apply(self.variables, batch, jnp.float32(angle)) for angle in angles]
       batches.append(np.asarray(jnp.mean(jnp.stack(views), 0), np.float32))
     return np.concatenate(batches)[:len(images)]

@@ -1,12 +1,13 @@
 """Fixtures several test modules share, and one compilation cache for the whole run."""
 import os
+import shutil
 import tempfile
 
-# Most tests compile the same small models, in this process or in a subprocess (which inherits the variables):
-# XLA's persistent cache lets each program compile once per run. The folder is this run's own (xdist's workers share
-# its id), so no test reads a program compiled by other code.
-os.environ.setdefault('JAX_COMPILATION_CACHE_DIR', os.path.join(
-    tempfile.gettempdir(), f'timeread-jax-tests-{os.environ.get("PYTEST_XDIST_TESTRUNUID", os.getpid())}'))
+# Most tests compile the same small models, in this process or in a subprocess: XLA's persistent cache lets each
+# program compile once per run. The folder is this run's own: the first process names it, and xdist's workers and
+# the tests' subprocesses inherit the variable. So no test reads a program compiled by other code.
+_COMPILATION_CACHE = os.path.join(tempfile.gettempdir(), f'timeread-jax-tests-{os.getpid()}')
+os.environ.setdefault('JAX_COMPILATION_CACHE_DIR', _COMPILATION_CACHE)
 
 import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
 
@@ -31,3 +32,8 @@ def trained(clock_dir, tmp_path_factory):
                         model_options={'widths': (8, 8, 16, 16), 'dense': 32}, representation='twohead',
                         image_size=75, epochs=1, batch_size=16, learning_rate=1e-3)
   return str(workdir), config, train.train_and_evaluate(config, str(workdir))
+
+
+def pytest_sessionfinish(session):  # pylint: disable=unused-argument
+  if os.environ['JAX_COMPILATION_CACHE_DIR'] == _COMPILATION_CACHE:  # the process that named it: the run's end
+    shutil.rmtree(_COMPILATION_CACHE, ignore_errors=True)

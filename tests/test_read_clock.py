@@ -20,6 +20,13 @@ def _read_clock(*args):
                         text=True, timeout=300)
 
 
+def _assert_times(lines):
+  """Each (path, time) line's time is H:MM on a 12-hour dial."""
+  for _, time in lines:
+    hour, minute = time.split(':')
+    assert 1 <= int(hour) <= 12 and len(minute) == 2 and 0 <= int(minute) < 60
+
+
 @pytest.fixture(scope='module')
 def clock_photos(tmp_path_factory):
   """Four synthetic clocks as a user's files: an RGB PNG larger than 150 px and not square, a JPEG, a 16-bit PNG
@@ -47,9 +54,7 @@ def test_photos_of_every_kind_are_read_one_line_each(trained, clock_photos, tmp_
   assert [name for name, _ in lines] == [str(clock_photos / 'rgb.png'), str(clock_photos / 'photo.jpg'),
                                          str(clock_photos / 'deep.png'), str(clock_photos / 'album' / 'flat.png'),
                                          f'{clock_photos / "pair.npy"}[0]', f'{clock_photos / "pair.npy"}[1]']
-  for _, time in lines:
-    hour, minute = time.split(':')
-    assert 1 <= int(hour) <= 12 and len(minute) == 2 and 0 <= int(minute) < 60
+  _assert_times(lines)
   assert lines[2][1] == lines[3][1]  # a 16-bit PNG reads as its 8-bit twin
   rows = list(csv.DictReader(table.open()))
   assert [row['path'] for row in rows] == [name for name, _ in lines]
@@ -113,7 +118,5 @@ def test_the_shipped_reader_reads_the_8_real_sample_photos_end_to_end(tmp_path):
   assert result.returncode == 0, result.stderr
   lines = [line.split('\t') for line in result.stdout.strip().splitlines()]
   assert [name for name, _ in lines] == [os.path.join(samples, f'sample{i}.png') for i in range(8)]
-  for _, time in lines:
-    hour, minute = time.split(':')
-    assert 1 <= int(hour) <= 12 and len(minute) == 2 and 0 <= int(minute) < 60
+  _assert_times(lines)
   assert all(0 <= float(row['confidence']) <= 1 for row in csv.DictReader((tmp_path / 'times.csv').open()))

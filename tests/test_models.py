@@ -64,7 +64,8 @@ def test_bfloat16_compute_keeps_float32_parameters():
   model = models.build('clocknet', 2, dtype=jnp.bfloat16)
   variables = _jit_init(model, (75, 75, 1))
   assert {leaf.dtype for leaf in jax.tree.leaves(variables['params'])} == {jnp.dtype('float32')}
-  assert model.apply(variables, jnp.zeros((1, 75, 75, 1)), train=False).dtype == jnp.bfloat16
+  outputs = jax.jit(model.apply, static_argnames='train')(variables, jnp.zeros((1, 75, 75, 1)), train=False)
+  assert outputs.dtype == jnp.bfloat16
 
 
 def test_unknown_activation_is_refused():

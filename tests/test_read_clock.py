@@ -11,6 +11,7 @@ from PIL import Image
 import pytest
 
 from timeread_jax import clocks
+from timeread_jax import readers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -111,7 +112,6 @@ def test_an_exported_reader_reads_as_its_workdir_does(trained, clock_photos, tmp
 
 def test_the_shipped_reader_reads_the_8_real_sample_photos_end_to_end(tmp_path):
   """Loading and decoding on a fresh clone, no workdir: a smoke test, not a score to tune on."""
-  from timeread_jax import readers  # pylint: disable=g-import-not-at-top
   assert os.path.getsize(readers.SHIPPED) < 10e6 and os.path.exists(readers.SHIPPED[:-len('.msgpack')] + '.json')
   samples = os.path.join(ROOT, 'tests', 'data', 'real-clock-samples')
   result = _read_clock(f'--csv={tmp_path / "times.csv"}', samples)

@@ -44,7 +44,8 @@ BENCHMARKS = {
 }
 
 _MODELS = flags.DEFINE_list('models', ['mlp', 'geron_cnn', 'clocknet'], f'Which of {", ".join(BENCHMARKS)}.')
-_REPEATS = flags.DEFINE_integer('repeats', 3, 'Timed epochs per model and framework, after the first.', lower_bound=1)
+_REPEATS = flags.DEFINE_integer('repeats', 3, 'Timed epochs per model and framework, after the first; and timed '
+                                'calls of the peak matmul.', lower_bound=1)
 _CONV_STEPS = flags.DEFINE_integer('conv_steps', 16, 'Training steps per epoch of the convnets (the MLP trains on '
                                    'all of Fashion-MNIST).', lower_bound=1)
 _DTYPE = flags.DEFINE_enum('dtype', 'float32', ['float32', 'bfloat16'], 'Compute dtype, of the models and the peak.')
@@ -64,7 +65,7 @@ def make_config(model: str) -> Config:
   return dataclasses.replace(config, num_examples=examples)
 
 
-def matmul_peak_gflops(dtype: str, repeats: int = 5) -> float:
+def matmul_peak_gflops(dtype: str, repeats: int) -> float:
   """GFLOP/s of a large jitted matmul, the fastest of `repeats` after a warm-up: what this machine can reach (other
   load only ever slows a repeat down). Accelerators get a larger one, so that dispatch time does not count."""
   size = 4096 if jax.default_backend() == 'cpu' else 8192
@@ -153,7 +154,7 @@ def main(argv):
   del argv
   workdir = os.path.abspath(_WORKDIR.value)
   load_at_start = os.getloadavg()[0]
-  peak = matmul_peak_gflops(_DTYPE.value)
+  peak = matmul_peak_gflops(_DTYPE.value, _REPEATS.value)
   try:
     rows = [benchmark(model, peak, workdir) for model in _MODELS.value]
   except (datasets.DataError, ConfigError, compare_keras.KerasRunError, OSError) as error:

@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from timeread_jax import clocks
 from timeread_jax import distributed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -34,34 +33,6 @@ def _history(workdir):
     return [json.loads(line) for line in f]
 
 
-def test_two_processes_train_like_one_process_with_two_devices(tmp_path):
-  data = tmp_path / 'clocks'
-  clocks.save_leiden(str(data), *clocks.make_clocks(120, seed=4))
-  config = json.dumps(dict(experiment='test', data='clocks', data_dir=str(data), model='mlp', representation='periodic',
-                           model_options={'hidden': [64, 32]}, image_size=75, epochs=2, batch_size=16))
-  env = {**os.environ, 'XLA_FLAGS': '--xla_force_host_platform_device_count=1'}
-  address = f'127.0.0.1:{_free_port()}'
-  logs = [(tmp_path / f'rank{rank}.out', tmp_path / f'rank{rank}.err') for rank in (0, 1)]
-  processes = []
-  for rank, (out, err) in enumerate(logs):  # files, not pipes: a full pipe would stall one rank and both wait
-    with open(out, 'w') as stdout, open(err, 'w') as stderr:
-      processes.append(subprocess.Popen([sys.executable, '-c', _RUN, config, str(tmp_path / 'two_hosts'),
-                                         json.dumps([address, 2, rank])], cwd=ROOT, env=env, stdout=stdout,
-                                        stderr=stderr))
-  for process, (_, err) in zip(processes, logs):
-    assert process.wait(timeout=600) == 0, err.read_text()[-2000:]
-  # One mesh of both processes' devices, and only process 0 speaks.
-  assert '2 x cpu' in logs[0][0].read_text() and 'epoch' not in logs[1][0].read_text()
-
-  one_host = subprocess.run([sys.executable, '-c', _RUN, config, str(tmp_path / 'one_host'), json.dumps(['', 0, 0])],
-                            cwd=ROOT, env={**os.environ, 'XLA_FLAGS': '--xla_force_host_platform_device_count=2'},
-                            capture_output=True, text=True, timeout=600)
-  assert one_host.returncode == 0, one_host.stderr[-2000:]
-  for two, one in zip(_history(tmp_path / 'two_hosts'), _history(tmp_path / 'one_host')):
-    for key in ('train_loss', 'val_loss'):
-      assert two[key] == pytest.approx(one[key], rel=1e-5), key
-
-
 def _start_ranks(config, workdir, tmp_path, tag):
   address = f'127.0.0.1:{_free_port()}'
   env = {**os.environ, 'XLA_FLAGS': '--xla_force_host_platform_device_count=1'}
@@ -73,11 +44,26 @@ def _start_ranks(config, workdir, tmp_path, tag):
   return processes
 
 
-def test_a_sigterm_that_reaches_one_host_stops_both_at_the_same_step(tmp_path):
+def test_two_processes_train_like_one_process_with_two_devices(clock_dir, tmp_path):
+  config = json.dumps(dict(experiment='test', data='clocks', data_dir=clock_dir, model='mlp', representation='periodic',
+                           model_options={'hidden': [64, 32]}, image_size=75, epochs=2, batch_size=16))
+  for rank, process in enumerate(_start_ranks(config, tmp_path / 'two_hosts', tmp_path, 'rank')):
+    assert process.wait(timeout=600) == 0, (tmp_path / f'rank{rank}.err').read_text()[-2000:]
+  # One mesh of both processes' devices, and only process 0 speaks.
+  assert '2 x cpu' in (tmp_path / 'rank0.out').read_text() and 'epoch' not in (tmp_path / 'rank1.out').read_text()
+
+  one_host = subprocess.run([sys.executable, '-c', _RUN, config, str(tmp_path / 'one_host'), json.dumps(['', 0, 0])],
+                            cwd=ROOT, env={**os.environ, 'XLA_FLAGS': '--xla_force_host_platform_device_count=2'},
+                            capture_output=True, text=True, timeout=600)
+  assert one_host.returncode == 0, one_host.stderr[-2000:]
+  for two, one in zip(_history(tmp_path / 'two_hosts'), _history(tmp_path / 'one_host')):
+    for key in ('train_loss', 'val_loss'):
+      assert two[key] == pytest.approx(one[key], rel=1e-5), key
+
+
+def test_a_sigterm_that_reaches_one_host_stops_both_at_the_same_step(clock_dir, tmp_path):
   """Each host saves when any host saw SIGTERM, so neither waits alone at a checkpoint barrier for the other."""
-  data = tmp_path / 'clocks'
-  clocks.save_leiden(str(data), *clocks.make_clocks(120, seed=4, image_size=75))
-  config = json.dumps(dict(experiment='test', data='clocks', data_dir=str(data), model='mlp', representation='periodic',
+  config = json.dumps(dict(experiment='test', data='clocks', data_dir=clock_dir, model='mlp', representation='periodic',
                            model_options={'hidden': [16]}, image_size=75, epochs=60, batch_size=16))
   workdir = tmp_path / 'two_hosts'
   processes = _start_ranks(config, workdir, tmp_path, 'cut')

@@ -103,7 +103,7 @@ def _on_devices(devices, script, *args, timeout=600):
 _FIRST_STEPS = '''
 import json, sys
 import jax
-jax.config.update('jax_enable_x64', True)  # lets a config compute in float64; float32 ones compute as always
+jax.config.update('jax_enable_x64', True)  # lets a config compute in float64; float32 models still compute in float32
 import numpy as np
 from timeread_jax.config import Config
 from timeread_jax.trainer import Trainer

@@ -107,6 +107,7 @@ jax.config.update('jax_enable_x64', True)  # lets a config compute in float64; f
 import numpy as np
 from timeread_jax.config import Config
 from timeread_jax.trainer import Trainer
+first_seed = lambda state: jax.tree.map(lambda x: x[0], state)
 found = {}
 for name, fields in json.loads(sys.argv[1]).items():
   trainer = Trainer(Config(**fields), (75, 75, 1), steps_per_epoch=4)
@@ -114,7 +115,6 @@ for name, fields in json.loads(sys.argv[1]).items():
   with np.load(sys.argv[2]) as stored:
     data = trainer.put(trainer.source.device_data((stored['images'], stored['labels'])))
   order = trainer.epoch_order(state, 64, 4, 1)
-  first_seed = lambda state: jax.tree.map(lambda x: x[0], state)
   step = jax.jit(lambda state, data, indices: trainer.gradients(first_seed(state), data, indices[0, 0]),
                  out_shardings=trainer.replicated)
   (loss, *_), grads = step(state, data, order[0])
@@ -143,7 +143,8 @@ def test_eight_devices_take_the_first_step_one_device_takes(clock_dir, tmp_path)
   one, eight = np.load(tmp_path / '1.npz'), np.load(tmp_path / '8.npz')
   assert set(one.files) == set(eight.files) and {name.split('/')[0] for name in one.files} == set(configs)
   for name in one.files:
-    tolerance = 1e-6 if name.endswith('/loss') else tolerances[name.split('/')[0].split('-')[1]]
+    run = name.split('/')[0]
+    tolerance = 1e-6 if name.endswith('/loss') else tolerances[configs[run]['dtype']]
     assert np.abs(eight[name] - one[name]).max() <= tolerance * np.abs(one[name]).max(), name
 
 

@@ -52,7 +52,7 @@ def _varied_styles(fonts: tuple[str, ...], seed: int) -> list[DialStyle]:
           font=font, numeral_height=height,
           # Far enough in that the numerals clear the hour ticks.
           numeral_radius=min(rng.uniform(0.70, 0.80), tick_radius - hour_tick[0] - 0.7 * height),
-          stroke=int(rng.integers(_THINNEST_STROKE.get(font, 0), 3)), tick_radius=tick_radius, hour_tick=hour_tick,
+          stroke=int(rng.integers(_THINNEST_STROKE.get(font, 0), 2)), tick_radius=tick_radius, hour_tick=hour_tick,
           minute_tick=(rng.uniform(0.015, 0.05), rng.uniform(0.008, 0.022)),
           round_minute_ticks=bool(rng.random() < 0.3)))
   return styles

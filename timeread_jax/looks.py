@@ -80,7 +80,9 @@ def draw(key: jax.Array, upright: bool, styles: str) -> Look:
   The ranges are centred on what the real photos show (a light face with small thin numerals, two slim dark
   hands of nearly equal width told apart by length, a thick dark rim, wooden decking; in a third of them a
   reflection on the glass: a saturated spot in a haze that turns the whole face light grey and the hands
-  mid grey) and reach well past it on every side.
+  mid grey) and reach past it on every side. The framing and the greys stay close to the real ones (generator 4):
+  every real photo shows the whole clock, large and near the centre, with mid-grey numerals and dark grey hands,
+  so wider ranges (a cropped rim, black or bold ink) drew clocks that no real photo looks like.
   """
   keys = iter(jax.random.split(key, 2 * len(Look._fields)))  # enough for every draw below
 
@@ -106,19 +108,19 @@ def draw(key: jax.Array, upright: bool, styles: str) -> Look:
       tilt=uniform(0, np.radians(55), 0),
       tilt_axis=uniform(0, np.pi, 0),
       camera_distance=uniform(3.0, 9.0, 6.0),
-      face_radius=uniform(0.3, 0.58, UPRIGHT_FACE_RADIUS),
-      offset_x=uniform(-0.1, 0.1, 0),
-      offset_y=uniform(-0.1, 0.1, 0),
+      face_radius=uniform(0.33, 0.47, UPRIGHT_FACE_RADIUS),
+      offset_x=uniform(-0.06, 0.06, 0),
+      offset_y=uniform(-0.06, 0.06, 0),
       style=jnp.int32(0) if upright else jax.random.randint(next(keys), (), first_style, end_style),
       face_gray=uniform(0.8, 0.98, 0.9),
-      ink_gray=uniform(0.05, 0.5, 0.25),
+      ink_gray=uniform(0.25, 0.65, 0.45),
       rim_gray=uniform(0.12, 0.45, 0.3),
       rim_radius=uniform(1.1, 1.25, 1.16),
       bezel_width=uniform(0.0, 0.05, 0.025),
       bezel_gray=uniform(0.55, 0.95, 0.8),
       rim_depth=uniform(0.06, 0.22, 0.12),
       rim_shadow=uniform(0, 0.25, 0),
-      hand_gray=uniform(0.0, 0.3, 0.1),
+      hand_gray=uniform(0.05, 0.4, 0.2),
       # The hour hand is a little wider than the minute hand on the real clock, but width must not be the cue:
       # it ranges from slightly narrower to twice as wide, and length tells the hands apart.
       hour_length=uniform(0.48, 0.68, 0.58) * jnp.minimum(1.0, minute_length / 0.85),

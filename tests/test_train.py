@@ -141,7 +141,7 @@ def test_seeds_train_side_by_side_as_they_would_alone_and_report_mean_and_spread
 
 
 def test_each_seed_stops_early_on_its_own(clock_dir, tmp_path):
-  config = _config(clock_dir, epochs=6, patience=1, learning_rate=0.003, num_seeds=3, model='mlp',
+  config = _config(clock_dir, epochs=6, patience=1, learning_rate=0.001, num_seeds=3, model='mlp',
                    model_options={'hidden': (16,)})
   summary = train.train_and_evaluate(config, str(tmp_path))
   epochs = []

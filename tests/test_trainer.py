@@ -85,8 +85,12 @@ def test_training_state_is_donated(clock_dir):
   assert all(leaf.is_deleted() for leaf in jax.tree.leaves(old_params))
 
 
-_TRAIN_EACH = '''
+_X64 = "jax.config.update('jax_enable_x64', True)  # lets a config compute in float64; float32 ones stay float32"
+
+_TRAIN_EACH = f'''
 import json, os, sys
+import jax
+{_X64}
 from timeread_jax import train
 from timeread_jax.config import Config
 for name, fields in json.loads(sys.argv[1]).items():  # one process trains them all: one start-up, not one each
@@ -100,15 +104,15 @@ def _on_devices(devices, script, *args, timeout=600):
                         timeout=timeout, cwd=ROOT)
 
 
-_FIRST_STEPS = '''
+_FIRST_STEPS = f'''
 import json, sys
 import jax
-jax.config.update('jax_enable_x64', True)  # lets a config compute in float64; float32 models still compute in float32
+{_X64}
 import numpy as np
 from timeread_jax.config import Config
 from timeread_jax.trainer import Trainer
 first_seed = lambda state: jax.tree.map(lambda x: x[0], state)
-found = {}
+found = {{}}
 for name, fields in json.loads(sys.argv[1]).items():
   trainer = Trainer(Config(**fields), (75, 75, 1), steps_per_epoch=4)
   state = trainer.init_state()
@@ -118,9 +122,9 @@ for name, fields in json.loads(sys.argv[1]).items():
   step = jax.jit(lambda state, data, indices: trainer.gradients(first_seed(state), data, indices[0, 0]),
                  out_shardings=trainer.replicated)
   (loss, *_), grads = step(state, data, order[0])
-  found[f'{name}/loss'] = np.asarray(loss)
-  found.update({f'{name}/{jax.tree_util.keystr(k)}': np.asarray(v)
-                for k, v in jax.tree_util.tree_leaves_with_path(grads)})
+  found[f'{{name}}/loss'] = np.asarray(loss)
+  found.update({{f'{{name}}/{{jax.tree_util.keystr(k)}}': np.asarray(v)
+                 for k, v in jax.tree_util.tree_leaves_with_path(grads)}})
 np.savez(sys.argv[3], **found)
 '''
 
@@ -149,10 +153,10 @@ def test_eight_devices_take_the_first_step_one_device_takes(clock_dir, tmp_path)
 
 
 def test_eight_devices_train_an_epoch_as_one_does(clock_dir, tmp_path):
-  """SGD and Adam at rates small enough that the first steps do not amplify rounding: at SGD 0.01 ClockNet's early
-  steps are chaotic, and merely reversing the order of each batch on one device moves the fourth step's loss by
-  0.2%."""
-  configs = {optimizer: dataclasses.asdict(_config(clock_dir, epochs=1, model_options={}, optimizer=optimizer,
+  """Computed in float64, where rounding barely grows (the parameters stay float32, so each update still rounds:
+  measured 8e-9 apart). In float32 the early steps amplify the rounding of sums taken in another order: at full
+  widths, an epoch of 7 SGD steps at 0.001 on these clocks ended 7e-4 apart (each run 5e-4 from the float64 one)."""
+  configs = {optimizer: dataclasses.asdict(_config(clock_dir, epochs=1, dtype='float64', optimizer=optimizer,
                                                    learning_rate=learning_rate))
              for optimizer, learning_rate in (('sgd', 0.001), ('adam', 1e-4))}
   for devices in (1, 8):
@@ -163,7 +167,7 @@ def test_eight_devices_train_an_epoch_as_one_does(clock_dir, tmp_path):
     [one, eight] = [_history(str(tmp_path / f'{devices}' / name)) for devices in (1, 8)]
     assert len(one) == len(eight) == 1
     for key in ('train_loss', 'val_loss'):
-      assert eight[0][key] == pytest.approx(one[0][key], rel=1e-4), (name, key)
+      assert eight[0][key] == pytest.approx(one[0][key], rel=1e-6), (name, key)
 
 
 def test_a_batch_that_does_not_split_over_the_devices_is_refused(clock_dir, tmp_path):

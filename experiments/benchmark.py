@@ -25,7 +25,6 @@ from experiments import timing
 from timeread_jax import clocks
 from timeread_jax import datasets
 from timeread_jax import files
-from timeread_jax import train
 from timeread_jax import data
 from timeread_jax.config import Config
 from timeread_jax.config import ConfigError

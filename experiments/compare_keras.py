@@ -30,6 +30,7 @@ import jax
 from experiments import cli
 from timeread_jax import datasets
 from timeread_jax import files
+from timeread_jax import results as results_lib
 from timeread_jax import train
 from timeread_jax import data
 from timeread_jax.config import Config
@@ -68,8 +69,7 @@ def flax_result(config: Config, workdir: str) -> dict:
   shutil.rmtree(workdir, ignore_errors=True)
   load_average = os.getloadavg()[0]
   results = train.train_and_evaluate(config, workdir)
-  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
-    epoch_seconds = [json.loads(line)['epoch_seconds'] for line in f]
+  epoch_seconds = [record['epoch_seconds'] for record in results_lib.read_history(workdir)]
   train_images = data.load_splits(config).train[0]
   steps_per_epoch = len(train_images) // config.batch_size
   trainer = Trainer(config, model_input(train_images[:1]).shape[1:], steps_per_epoch)

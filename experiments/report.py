@@ -9,7 +9,6 @@ resumes unfinished variants and only re-evaluates finished ones; the table lists
 Any experiment flag (common.py, task1.py) given here overrides the flagfiles' in every run: --epochs=1, --data_dir...
 """
 import dataclasses
-import glob
 import json
 import os
 import pathlib
@@ -26,6 +25,7 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 from experiments import cli  # pylint: disable=g-import-not-at-top
 from experiments import common  # pylint: disable=g-import-not-at-top
 from experiments import task1  # pylint: disable=g-import-not-at-top
+from timeread_jax import results as results_lib  # pylint: disable=g-import-not-at-top
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 FLAGFILES = REPO / 'experiments' / 'flags'
@@ -117,15 +117,6 @@ def read_results(workdir: str) -> dict | None:
     return json.load(f)
 
 
-def read_history(workdir: str) -> list[dict]:
-  """Per-epoch records; of the first seed where --seeds trained several."""
-  paths = [os.path.join(workdir, 'metrics.jsonl'), *sorted(glob.glob(os.path.join(workdir, 'seed_*', 'metrics.jsonl')))]
-  for path in filter(os.path.exists, paths):
-    with open(path) as f:
-      return [json.loads(line) for line in f]
-  return []
-
-
 def _number(value: float | None, precision: str) -> str:
   return '—' if value is None else format(value, precision)
 
@@ -193,7 +184,12 @@ def write_report(suite: str, suite_root: str, failures: dict[str, str]) -> str:
       '| variant | split | report accuracy | report loss | report epochs | our accuracy | our loss | '
       'our epochs (best) | our train time | our device | notes |',
       '|' + ' --- |' * 11, *rows])
-  histories = {variant: read_history(os.path.join(suite_root, variant)) for variant in variants}
+  histories = {}
+  for variant in variants:
+    try:
+      histories[variant] = results_lib.read_history(os.path.join(suite_root, variant))
+    except FileNotFoundError:  # a variant that failed or was not run
+      continue
   histories = {variant: history for variant, history in histories.items() if history}
   os.makedirs(suite_root, exist_ok=True)
   curves = ''

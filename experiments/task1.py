@@ -5,7 +5,6 @@ the ablations a variant makes.
 """
 from absl import flags
 
-from experiments import cli
 from experiments import common
 from timeread_jax.config import Config
 

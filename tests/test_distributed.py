@@ -10,6 +10,7 @@ import time
 import pytest
 
 from timeread_jax import distributed
+from timeread_jax.results import read_history
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -26,11 +27,6 @@ def _free_port():
   with socket.socket() as sock:
     sock.bind(('127.0.0.1', 0))
     return sock.getsockname()[1]
-
-
-def _history(workdir):
-  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
-    return [json.loads(line) for line in f]
 
 
 def _start_ranks(config, workdir, tmp_path, tag):
@@ -56,7 +52,7 @@ def test_two_processes_train_like_one_process_with_two_devices(clock_dir, tmp_pa
                             cwd=ROOT, env={**os.environ, 'XLA_FLAGS': '--xla_force_host_platform_device_count=2'},
                             capture_output=True, text=True, timeout=600)
   assert one_host.returncode == 0, one_host.stderr[-2000:]
-  for two, one in zip(_history(tmp_path / 'two_hosts'), _history(tmp_path / 'one_host')):
+  for two, one in zip(read_history(tmp_path / 'two_hosts'), read_history(tmp_path / 'one_host')):
     for key in ('train_loss', 'val_loss'):
       assert two[key] == pytest.approx(one[key], rel=1e-5), key
 
@@ -75,12 +71,12 @@ def test_a_sigterm_that_reaches_one_host_stops_both_at_the_same_step(clock_dir, 
     assert process.wait(timeout=300) != 0
   for rank in (0, 1):
     assert 'stopped by SIGTERM at step' in (tmp_path / f'cut{rank}.err').read_text()
-  epochs_done = len(_history(workdir))
+  epochs_done = len(read_history(workdir))
   assert epochs_done < 60
   shorter = json.dumps({**json.loads(config), 'epochs': epochs_done + 2})  # the same run, ended sooner
   for process in _start_ranks(shorter, workdir, tmp_path, 'resumed'):
     assert process.wait(timeout=600) == 0
-  assert 'resumed from' in (tmp_path / 'resumed0.out').read_text() and len(_history(workdir)) == epochs_done + 2
+  assert 'resumed from' in (tmp_path / 'resumed0.out').read_text() and len(read_history(workdir)) == epochs_done + 2
 
 
 @pytest.mark.parametrize('env, expected', [

@@ -1,7 +1,6 @@
 """A trained reader restored from its workdir or its file reads what training evaluated; rotations keep the time."""
 import dataclasses
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest

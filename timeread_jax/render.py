@@ -9,7 +9,6 @@ fresh batches inside a jitted train step on an accelerator.
 Dial coordinates: face radius 1, x to the right, y down, 12 o'clock at -y; hand angles run clockwise from 12.
 """
 import functools
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp

@@ -3,6 +3,8 @@
 Only process 0 writes or prints (`distributed.is_main_process`); every other process keeps quiet.
 """
 import dataclasses
+import glob
+import json
 import os
 import sys
 import time
@@ -97,6 +99,23 @@ def write_results(config: Config, workdir: str, seed_dirs: list[str], progress,
   log(f'{len(seeds)} seeds: ' + '  '.join(f'{k[5:]} {summary[k]:.4g} ± {summary[k + "_std"]:.2g}'
                                           for k in summary if k.startswith('test_') and not k.endswith('_std')))
   return summary
+
+
+def write_history(seed_dir: str, history: list[dict]) -> None:
+  """`seed_dir`/metrics.jsonl: one JSON line per finished epoch."""
+  os.makedirs(seed_dir, exist_ok=True)
+  files.write_text(os.path.join(seed_dir, 'metrics.jsonl'), ''.join(json.dumps(record) + '\n' for record in history))
+
+
+def read_history(workdir: str) -> list[dict]:
+  """The per-epoch records of the run in `workdir` (its first seed's where it trained several, each in seed_<s>/);
+  FileNotFoundError before its first epoch has finished."""
+  path = os.path.join(workdir, 'metrics.jsonl')
+  seeds = glob.glob(os.path.join(workdir, 'seed_*', 'metrics.jsonl'))
+  if not os.path.exists(path) and seeds:
+    path = min(seeds, key=lambda seed: int(os.path.basename(os.path.dirname(seed))[len('seed_'):]))
+  with open(path) as f:
+    return [json.loads(line) for line in f]
 
 
 def epoch_line(records: list[dict], epochs: int, improved: bool) -> str:

@@ -6,7 +6,6 @@ Between chunks the loop only checks for SIGTERM; between epochs it validates, ke
 and logs. It knows nothing of clocks: the data, the model and the representation come from the config.
 """
 import dataclasses
-import json
 import os
 import signal
 import threading
@@ -161,8 +160,7 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '', init_
                                      any(improved)))
       if distributed.is_main_process():  # rewritten whole from the checkpointed history: a resume repeats no line
         for seed_dir, history in zip(seed_dirs, progress.history):
-          os.makedirs(seed_dir, exist_ok=True)
-          files.write_text(os.path.join(seed_dir, 'metrics.jsonl'), ''.join(json.dumps(r) + '\n' for r in history))
+          results.write_history(seed_dir, history)
 
   test_outputs = _per_seed(trainer.evaluate(best_state, trainer.put_eval(*splits.test)))
   return results.write_results(config, workdir, seed_dirs, progress, test_outputs, num_params)

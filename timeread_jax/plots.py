@@ -1,17 +1,15 @@
-"""Figures written to the workdir: image grids, learning curves, error histograms (matplotlib, Agg)."""
+"""Figures written to the workdir: image grids, learning curves, error histograms (matplotlib's Figure, no pyplot)."""
 import os
 
-import matplotlib
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+from matplotlib.figure import Figure
 import numpy as np
 
 
 def save_image_grid(path: str, images: np.ndarray, titles: list[str], ncols: int = 8) -> None:
   """Grayscale images (N, H, W) in a grid with a title under each, like the samples' picture."""
   nrows = -(-len(images) // ncols)
-  fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, 1.8 * nrows), squeeze=False)
+  fig = Figure(figsize=(1.6 * ncols, 1.8 * nrows))
+  axes = fig.subplots(nrows, ncols, squeeze=False)
   for ax in axes.flat:
     ax.axis('off')
   for ax, image, title in zip(axes.flat, images, titles):
@@ -28,7 +26,8 @@ def learning_curves(path: str, history: list[dict]) -> None:
   """
   epochs = [record['epoch'] for record in history]
   metric = next((name for name in ('cse_minutes', 'accuracy', 'hour_accuracy') if f'val_{name}' in history[0]), None)
-  fig, axes = plt.subplots(1, 2 if metric else 1, figsize=(11 if metric else 5.5, 4), squeeze=False)
+  fig = Figure(figsize=(11 if metric else 5.5, 4))
+  axes = fig.subplots(1, 2 if metric else 1, squeeze=False)
   for ax, name in zip(axes.flat, ['loss'] + ([metric] if metric else [])):
     for split in ('train', 'val'):
       if f'{split}_{name}' in history[0]:
@@ -46,7 +45,8 @@ def learning_curves(path: str, history: list[dict]) -> None:
 
 def error_histogram(path: str, cse_minutes: np.ndarray) -> None:
   """The distribution of the common-sense error on the test set (the report's Figure 6)."""
-  fig, ax = plt.subplots(figsize=(6, 4))
+  fig = Figure(figsize=(6, 4))
+  ax = fig.subplots()
   ax.hist(cse_minutes, bins=np.linspace(0, 360, 73))
   ax.set_yscale('log')
   ax.set_xlabel('common-sense error (minutes)')
@@ -58,5 +58,4 @@ def error_histogram(path: str, cse_minutes: np.ndarray) -> None:
 
 def _save(fig, path: str) -> None:
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  fig.savefig(path, dpi=100)
-  plt.close(fig)
+  fig.savefig(path, dpi=100)  # a Figure of its own, not pyplot's: nothing global to close, and no GUI backend

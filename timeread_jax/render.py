@@ -18,7 +18,7 @@ from timeread_jax import dials
 from timeread_jax import looks
 
 IMAGE_SIZE = 150
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 
 
 def random_labels(key: jax.Array, num: int) -> jax.Array:

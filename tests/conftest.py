@@ -1,4 +1,6 @@
 """Fixtures several test modules share, and one compilation cache for the whole run."""
+import fcntl
+import json
 import os
 import shutil
 import tempfile
@@ -16,22 +18,39 @@ from timeread_jax import train
 from timeread_jax.config import Config
 
 
-@pytest.fixture(scope='session')
-def clock_dir(tmp_path_factory):
-  """160 rendered clocks in the Leiden layout, made once for the whole session's training runs."""
-  path = tmp_path_factory.mktemp('clocks')
-  clocks.save_leiden(str(path), *clocks.make_clocks(160, seed=3))
+def _made_once(tmp_path_factory, name, make):
+  """The folder `name`, filled by `make(path)` once for the whole run: xdist's workers share it (the first to take
+  the lock makes it; the others wait, then read it)."""
+  root = tmp_path_factory.getbasetemp()
+  if 'PYTEST_XDIST_WORKER' in os.environ:
+    root = root.parent  # every worker's base folder lies in the run's one
+  path, made = root / name, root / f'{name}.made'
+  with open(root / f'{name}.lock', 'w') as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    if not made.exists():
+      shutil.rmtree(path, ignore_errors=True)  # what a worker that failed to make it left
+      path.mkdir()
+      make(str(path))
+      made.touch()
   return str(path)
 
 
 @pytest.fixture(scope='session')
+def clock_dir(tmp_path_factory):
+  """160 rendered clocks in the Leiden layout, made once for the whole run's training runs."""
+  return _made_once(tmp_path_factory, 'clocks', lambda path: clocks.save_leiden(path, *clocks.make_clocks(160, seed=3)))
+
+
+@pytest.fixture(scope='session')
 def trained(clock_dir, tmp_path_factory):
-  """(workdir, config, results) of one epoch of a small two-head reader on the 160 clocks of `clock_dir`."""
-  workdir = tmp_path_factory.mktemp('reader_run')
+  """(workdir, config, results.json) of one epoch of a small two-head reader on the 160 clocks of `clock_dir`,
+  trained once for the whole run: tests only read it."""
   config = Config(experiment='clock_twohead', data='clocks', data_dir=clock_dir, model='clocknet',
-                        model_options={'widths': (8, 8, 16, 16), 'dense': 32}, representation='twohead',
-                        image_size=75, epochs=1, batch_size=16, learning_rate=1e-3)
-  return str(workdir), config, train.train_and_evaluate(config, str(workdir))
+                  model_options={'widths': (8, 8, 16, 16), 'dense': 32}, representation='twohead',
+                  image_size=75, epochs=1, batch_size=16, learning_rate=1e-3)
+  workdir = _made_once(tmp_path_factory, 'reader_run', lambda path: train.train_and_evaluate(config, path))
+  with open(os.path.join(workdir, 'results.json')) as f:
+    return workdir, config, json.load(f)
 
 
 def pytest_sessionfinish(session):  # pylint: disable=unused-argument

@@ -112,14 +112,6 @@ def test_divergence_stops_with_the_step_and_keeps_no_bad_checkpoint(clock_dir, t
   assert not os.path.exists(tmp_path / 'metrics.jsonl')
 
 
-@pytest.mark.parametrize('representation, options', [
-    ('classify', {'num_classes': 720}), ('regress', {'cyclic': True}), ('periodic', {'hands': True})])
-def test_every_representation_trains(clock_dir, tmp_path, representation, options):
-  config = _config(clock_dir, epochs=1, representation=representation, representation_options=options)
-  results = train.train_and_evaluate(config, str(tmp_path))
-  assert np.isfinite(results['test_loss']) and 0 <= results['test_cse_minutes'] <= 360
-
-
 def test_fresh_data_renders_training_batches(clock_dir, tmp_path):
   results = train.train_and_evaluate(_config(clock_dir, epochs=1, fresh_data=True), str(tmp_path))
   assert np.isfinite(results['train_seconds'])

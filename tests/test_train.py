@@ -15,10 +15,10 @@ import pytest
 
 from timeread_jax import checkpoints
 from timeread_jax import data
-from timeread_jax import results
 from timeread_jax import train
 from timeread_jax.config import Config
 from timeread_jax.config import ConfigError
+from timeread_jax.results import read_history
 from timeread_jax.trainer import Trainer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -33,7 +33,7 @@ def _config(clock_dir, **overrides):
 
 def _history(workdir):
   """The run's records without their timings, which differ between equal runs."""
-  return [{k: v for k, v in record.items() if k != 'epoch_seconds'} for record in results.read_history(workdir)]
+  return [{k: v for k, v in record.items() if k != 'epoch_seconds'} for record in read_history(workdir)]
 
 
 def test_a_run_writes_every_output(clock_dir, tmp_path):

@@ -187,10 +187,11 @@ def write_report(suite: str, suite_root: str, failures: dict[str, str]) -> str:
   histories = {}
   for variant in variants:
     try:
-      histories[variant] = results_lib.read_history(os.path.join(suite_root, variant))
+      history = results_lib.read_history(os.path.join(suite_root, variant))
     except FileNotFoundError:  # a variant that failed or was not run
       continue
-  histories = {variant: history for variant, history in histories.items() if history}
+    if history:
+      histories[variant] = history
   os.makedirs(suite_root, exist_ok=True)
   curves = ''
   if histories:

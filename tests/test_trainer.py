@@ -80,8 +80,6 @@ def test_training_state_is_donated(clock_dir):
   assert all(leaf.is_deleted() for leaf in jax.tree.leaves(old_params))
 
 
-_X64 = "jax.config.update('jax_enable_x64', True)  # lets a config compute in float64; float32 ones stay float32"
-
 _TRAIN = '''
 import json, sys
 from timeread_jax import train
@@ -96,17 +94,17 @@ def _on_devices(devices, script, *args, timeout=600):
                         timeout=timeout, cwd=ROOT)
 
 
-_FIRST_STEP_AND_EPOCH = f'''
+_FIRST_STEP_AND_EPOCH = '''
 import json, sys
 import jax
-{_X64}
+jax.config.update('jax_enable_x64', True)  # lets a config compute in float64; float32 ones stay float32
 import numpy as np
 from timeread_jax.config import Config
 from timeread_jax.trainer import Trainer
 first_seed = lambda state: jax.tree.map(lambda x: x[0], state)
-leaves = lambda prefix, tree: {{prefix + jax.tree_util.keystr(k): np.asarray(v)
-                                for k, v in jax.tree_util.tree_leaves_with_path(tree)}}
-found = {{}}
+leaves = lambda prefix, tree: {prefix + jax.tree_util.keystr(k): np.asarray(v)
+                               for k, v in jax.tree_util.tree_leaves_with_path(tree)}
+found = {}
 for name, (fields, train_epoch) in json.loads(sys.argv[1]).items():
   trainer = Trainer(Config(**fields), (75, 75, 1), steps_per_epoch=4)
   state = trainer.init_state()
@@ -116,13 +114,13 @@ for name, (fields, train_epoch) in json.loads(sys.argv[1]).items():
   step = jax.jit(lambda state, data, indices: trainer.gradients(first_seed(state), data, indices[0, 0]),
                  out_shardings=trainer.replicated)
   (loss, *_), grads = step(state, data, order[0])
-  found.update({{f'{{name}}/loss': np.asarray(loss), **leaves(f'{{name}}/gradient', grads)}})
+  found.update({f'{name}/loss': np.asarray(loss), **leaves(f'{name}/gradient', grads)})
   if train_epoch:  # the four steps of the epoch, as the training loop takes them
     losses = []
     for indices in order:
       state, metrics = trainer.train_chunk(state, data, indices, unroll=True)
       losses.append(np.asarray(metrics['loss']))
-    found.update({{f'{{name}}/epoch losses': np.stack(losses), **leaves(f'{{name}}/trained', first_seed(state).params)}})
+    found.update({f'{name}/epoch losses': np.stack(losses), **leaves(f'{name}/trained', first_seed(state).params)})
 np.savez(sys.argv[3], **found)
 '''
 

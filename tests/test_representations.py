@@ -109,13 +109,24 @@ def test_two_heads_agree_at_every_minute_when_the_hour_softmax_hesitates_between
   still decodes to the true time, because the minute hand says which of the two it is."""
   representation = representations.TwoHead()
   hours, minutes = ALL_TIMES[:, 0], ALL_TIMES[:, 1]
-  for neighbour_share in (0.0, 0.3, 0.5):
+  for neighbour_share in (0.0, 0.3, 0.49):  # at 0.5 and x:30 the two are equally likely
     probabilities = np.zeros((720, 12))
     neighbour = np.where(minutes < 30, hours - 1, hours + 1) % 12  # the numeral the hour hand is nearest to
     probabilities[np.arange(720), hours] = 1 - neighbour_share
     probabilities[np.arange(720), neighbour] += neighbour_share
     decoded = representation.decode(_twohead_outputs(probabilities, minutes))
     np.testing.assert_allclose(decoded, metrics.dial_minutes(ALL_TIMES), atol=1e-3)
+
+
+def test_two_heads_read_the_softmax_s_hour_away_from_the_hour():
+  """At x:10 and x:50 the hour hand is well inside its hour: a softmax that leans 70/30 to the hour on the far side
+  still reads as its likelier hour (read as a position at the hours' middles, it tipped to the other)."""
+  representation = representations.TwoHead()
+  probabilities = np.zeros((2, 12))
+  probabilities[[0, 1], [4, 4]] = 0.7
+  probabilities[[0, 1], [5, 3]] = 0.3
+  decoded = representation.decode(_twohead_outputs(probabilities, [10, 50]))
+  np.testing.assert_allclose(decoded, [250, 290], atol=1e-3)
 
 
 def test_two_heads_wrap_at_twelve():

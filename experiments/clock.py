@@ -23,6 +23,9 @@ flags.DEFINE_bool('held_out_styles', False, 'Train on some dial styles and floor
 flags.DEFINE_string('init_from', '', 'Start from the weights of this trained reader (a clock workdir or a saved '
                     'reader file) instead of a random initialization: fine-tuning, e.g. on the real photos with '
                     '--clock_data_dir. Needs the same trunk, representation and image size.')
+flags.DEFINE_bool('fresh_head', False, 'With --init_from: take the trained reader\'s trunk only and start the head '
+                  'fresh, so the reader may be of another representation (e.g. a periodic reader on the two-head '
+                  "reader's trunk).")
 flags.DEFINE_bool('fresh_data', False, 'Render a new batch of synthetic clocks every step instead of reusing a '
                   'fixed training set (validation and test stay fixed).')
 
@@ -32,10 +35,13 @@ def make_config(experiment: str, representation: str, **representation_options) 
   for flag in ('fresh_data', 'held_out_styles'):
     if FLAGS[flag].value and FLAGS.clock_data_dir:
       cli.fail(f'--{flag} renders synthetic clocks: it cannot be combined with --clock_data_dir')
+  if FLAGS.fresh_head and not FLAGS.init_from:
+    cli.fail('--fresh_head keeps the trunk of the reader --init_from names: give --init_from too')
   return common.make_config(
       experiment=experiment, data='clocks', data_dir=FLAGS.clock_data_dir, image_size=int(FLAGS.image_size),
       clock_generator=0 if FLAGS.clock_data_dir else render.GENERATOR_VERSION,
       fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles,
-      init_from=os.path.abspath(FLAGS.init_from) if FLAGS.init_from else '', model=FLAGS.trunk,
+      init_from=os.path.abspath(FLAGS.init_from) if FLAGS.init_from else '', fresh_head=FLAGS.fresh_head,
+      model=FLAGS.trunk,
       model_options=common.model_options(FLAGS.trunk, TRUNK_FLAGS), representation=representation,
       representation_options=representation_options)

@@ -95,6 +95,7 @@ def test_evaluate_scores_several_sets_of_either_size_one_line_each(periodic_work
     ('clock_twohead', ['--fresh_data', '--clock_data_dir=/tmp'], 'fresh_data'),
     ('clock_twohead', ['--held_out_styles', '--clock_data_dir=/tmp'], 'held_out_styles'),
     ('clock_twohead', ['--widths=8,x'], 'widths'),
+    ('clock_periodic', ['--fresh_head'], 'give --init_from too'),
     ('clock_twohead', ['--trunk=report_clock_cnn', '--widths=8,8,8,8'], 'does not apply to report_clock_cnn'),
     ('evaluate', ['--clock_data_dir=/tmp'], 'no config.json'),
     ('evaluate', ['--clock_data_dir=/tmp,/tmp', '--predictions_out=/tmp/p.npy'], 'one --clock_data_dir'),

@@ -1,6 +1,7 @@
 """A trained reader restored from its workdir or its file reads what training evaluated; rotations keep the time."""
 import dataclasses
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -8,7 +9,9 @@ import pytest
 from timeread_jax import clocks
 from timeread_jax import readers
 from timeread_jax import data
+from timeread_jax import train
 from timeread_jax.config import ConfigError
+from timeread_jax.trainer import Trainer
 
 
 def test_a_restored_reader_scores_the_test_split_as_training_did(trained):
@@ -64,3 +67,34 @@ def test_a_task1_workdir_is_not_a_reader(tmp_path):
                                         '"representation": "categorical"}')
   with pytest.raises(ConfigError, match='fashion_mnist run, not a clock reader'):
     readers.from_workdir(str(tmp_path))
+
+
+def _leaves_equal(one, other):
+  return jax.tree.all(jax.tree.map(lambda x, y: np.array_equal(np.asarray(x), np.asarray(y)), one, other))
+
+
+def test_a_run_started_from_a_reader_starts_from_its_weights(trained, tmp_path):
+  """At learning rate 0 the fine-tuned run's parameters are the reader's, not a fresh initialization's."""
+  workdir, config, _ = trained
+  reader = readers.from_workdir(workdir)
+  started = dataclasses.replace(config, init_from=workdir, learning_rate=0.0, seed=5)
+  train.train_and_evaluate(started, str(tmp_path / 'run'), init_variables=readers.initial_variables(workdir, started))
+  assert _leaves_equal(readers.from_workdir(str(tmp_path / 'run')).variables['params'], reader.variables['params'])
+
+
+def test_fresh_head_keeps_the_trunk_of_a_reader_of_another_representation(trained):
+  workdir, config, _ = trained
+  reader = readers.from_workdir(workdir)
+  periodic = dataclasses.replace(config, representation='periodic', representation_options={'hands': True},
+                                 init_from=workdir)
+  with pytest.raises(ConfigError, match='another representation .* or --fresh_head'):
+    readers.initial_variables(workdir, periodic)
+  periodic = dataclasses.replace(periodic, fresh_head=True)
+  trunk = readers.initial_variables(workdir, periodic)
+  head, = set(reader.variables['params']) - set(trunk['params'])
+  state = Trainer(periodic, (75, 75, 1), steps_per_epoch=1).init_state(trunk)
+  first_seed = jax.tree.map(lambda x: x[0], state.params)
+  assert first_seed[head]['kernel'].shape == (32, 4)  # the dense layer's width by the periodic hands' 4 outputs
+  assert _leaves_equal({k: v for k, v in first_seed.items() if k != head}, trunk['params'])
+  with pytest.raises(ConfigError, match='another model_options'):
+    readers.initial_variables(workdir, dataclasses.replace(periodic, model_options={'widths': [8, 8, 16, 32]}))

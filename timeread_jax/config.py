@@ -43,6 +43,7 @@ class Config:
   steps_per_call: int = 0  # 0: a whole epoch per call, or 1 for convnets on CPU
   dtype: str = 'float32'  # compute dtype; parameters stay float32
   init_from: str = ''  # a trained reader (workdir or saved file) whose weights start the run: fine-tuning
+  fresh_head: bool = False  # with init_from: the reader's trunk only, under a new head (any representation)
 
   @property
   def seeds(self) -> list[int]:

@@ -7,6 +7,7 @@ import functools
 from typing import ClassVar, Sequence
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 
@@ -171,6 +172,17 @@ MODELS = {
     'clocknet': ClockNet,
     'resnet': ResNet,
 }
+
+
+def head_modules(model: nn.Module, input_shape: tuple[int, ...]) -> set[str]:
+  """The names of `model`'s top-level modules whose parameters depend on its head's width: its head, which a trunk
+  transfer leaves behind."""
+  def shapes(num_outputs):
+    other = model.clone(num_outputs=num_outputs)
+    variables = jax.eval_shape(lambda: other.init(jax.random.key(0), jnp.zeros((1, *input_shape)), train=False))
+    return {name: jax.tree.map(lambda x: x.shape, tree) for name, tree in variables['params'].items()}
+  one, two = shapes(1), shapes(2)
+  return {name for name in one if one[name] != two[name]}
 
 
 def build(name: str, num_outputs: int, **options) -> nn.Module:

@@ -129,20 +129,28 @@ def open_reader(path: str) -> Reader:
   return from_workdir(path) if os.path.isdir(path) else load(path)
 
 
-# What a reader's weights depend on: a run started from them must agree on each.
-_SHAPING_FIELDS = ('model', 'model_options', 'representation', 'representation_options', 'image_size')
+# What a reader's trunk depends on, and its head too: a run started from its weights must agree on each.
+_TRUNK_FIELDS = ('model', 'model_options', 'image_size')
+_HEAD_FIELDS = ('representation', 'representation_options')
 
 
 def initial_variables(path: str, config: Config) -> dict:
-  """The weights of the reader at `path` (workdir or file) to start `config`'s run from; a reader of another trunk
-  or representation is a ConfigError naming what differs."""
+  """The weights of the reader at `path` (workdir or file) to start `config`'s run from: all of them, or with
+  `config.fresh_head` all but the head's (the trainer starts those fresh). A reader of another trunk, or without
+  `fresh_head` of another representation, is a ConfigError naming what differs."""
   reader = open_reader(path)
   theirs, ours = config_lib.to_json(reader.config), config_lib.to_json(config)
-  for field in _SHAPING_FIELDS:
+  for field in _TRUNK_FIELDS + (() if config.fresh_head else _HEAD_FIELDS):
     if theirs[field] != ours[field]:
+      hint = 'give the same trunk and image size' + ('' if config.fresh_head else
+                                                      ', and representation or --fresh_head for the trunk alone')
       raise ConfigError(f'--init_from={path} is a reader of another {field} ({theirs[field]} there, '
-                              f'{ours[field]} here): give the same trunk, representation and image size')
-  return reader.variables
+                        f'{ours[field]} here): {hint}')
+  if not config.fresh_head:
+    return reader.variables
+  head = models.head_modules(reader.model, (reader.image_size, reader.image_size, 1))
+  return {'params': {name: value for name, value in reader.variables['params'].items() if name not in head},
+          'batch_stats': {name: value for name, value in reader.variables['batch_stats'].items() if name not in head}}
 
 
 def _rotate(images: jax.Array, angle: jax.Array) -> jax.Array:

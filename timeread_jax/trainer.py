@@ -97,7 +97,8 @@ class Trainer:
 
   def init_state(self, variables: dict | None = None) -> TrainState:
     """Every seed's initial state; with `variables` (one seed's params and batch_stats: a trained reader's, for
-    fine-tuning), every seed starts from those weights instead of a random initialization."""
+    fine-tuning), every seed starts from those weights instead of a random initialization. Top-level modules
+    that `variables` lacks (the head, for a reader's trunk alone) start as initialized."""
     seeds = jnp.array(self.config.seeds)
     if variables is None:
       return jax.jit(self.over_seeds(self._init_state), out_shardings=self.replicated)(seeds)
@@ -105,7 +106,7 @@ class Trainer:
     for name in ('params', 'batch_stats'):
       wanted = jax.tree.map(lambda x: x.shape[1:], getattr(fresh, name))
       given = jax.tree.map(lambda x: np.shape(x), variables.get(name, {}))
-      if jax.tree.structure(wanted) != jax.tree.structure(given) or wanted != given:
+      if not set(given) <= set(wanted) or any(given[module] != wanted[module] for module in given):
         raise ConfigError(f'the initial {name} do not fit this model: a reader of another trunk or head')
     per_seed = jax.tree.map(lambda x: np.broadcast_to(x, (len(self.config.seeds), *np.shape(x))), variables)
     return jax.jit(self.over_seeds(self._init_state), out_shardings=self.replicated)(seeds, per_seed)
@@ -148,12 +149,13 @@ class Trainer:
 
   def _init_state(self, seed, variables=None) -> TrainState:
     init_rng, dropout_rng, rng = jax.random.split(jax.random.PRNGKey(seed), 3)
-    if variables is None:
-      dummy = jnp.zeros((1, *self.input_shape), self.dtype)
-      variables = self.model.init({'params': init_rng, 'dropout': dropout_rng}, dummy, train=False)
-    params = variables['params']
-    return TrainState(step=jnp.zeros((), jnp.int32), params=params,
-                      batch_stats=variables.get('batch_stats', {}), opt_state=self.optimizer.init(params), rng=rng)
+    dummy = jnp.zeros((1, *self.input_shape), self.dtype)
+    initialized = self.model.init({'params': init_rng, 'dropout': dropout_rng}, dummy, train=False)
+    given = variables or {}
+    params = {**initialized['params'], **given.get('params', {})}
+    batch_stats = {**initialized.get('batch_stats', {}), **given.get('batch_stats', {})}
+    return TrainState(step=jnp.zeros((), jnp.int32), params=params, batch_stats=batch_stats,
+                      opt_state=self.optimizer.init(params), rng=rng)
 
   def split_batch(self, tree):
     """Each example's arrays split along `data`: every device computes (and for fresh clocks, renders) its own

@@ -149,8 +149,8 @@ def initial_variables(path: str, config: Config) -> dict:
   if not config.fresh_head:
     return reader.variables
   head = models.head_modules(reader.model, (reader.image_size, reader.image_size, 1))
-  return {'params': {name: value for name, value in reader.variables['params'].items() if name not in head},
-          'batch_stats': {name: value for name, value in reader.variables['batch_stats'].items() if name not in head}}
+  return {collection: {name: value for name, value in tree.items() if name not in head}
+          for collection, tree in reader.variables.items()}
 
 
 def _rotate(images: jax.Array, angle: jax.Array) -> jax.Array:

@@ -127,7 +127,8 @@ np.savez(sys.argv[3], **found)
 
 def test_eight_devices_take_the_steps_one_device_takes(clock_dir, tmp_path):
   """ClockNet at its full widths: the first step's loss and gradients on stored clocks in float64 and float32 and
-  on fresh clocks in float64, and the losses and parameters after an epoch of four Adam steps (1e-4) in float64.
+  on fresh clocks in float64, the losses and parameters after an epoch of four Adam steps (1e-4) in float64, and
+  that epoch's losses in float32.
 
   XLA:CPU once got the gradient of batch norm before a reshape-and-max pooling of an odd map wrong over several
   devices (off by 100%). Computed in float64 the first step's gradients agree to 2e-15, and the epoch's losses and
@@ -135,10 +136,12 @@ def test_eight_devices_take_the_steps_one_device_takes(clock_dir, tmp_path):
   fresh clocks are computed in float32). In float32, sums taken in another order move a gradient by a few 1e-6 of
   its largest entry (as reversing the batch on one device does), which bounds their agreement, and later steps
   amplify that: at full widths an epoch of 7 SGD steps at 0.001 ended 7e-4 apart, each run 5e-4 from float64's.
+  The four Adam steps' float32 losses agree to 1e-4 (measured: 6e-7); their parameters are not compared, since Adam
+  moves a parameter whose gradient is only rounding noise by about the learning rate, in the noise's direction.
   """
   images, labels = data.load_splits(_config(clock_dir)).train
   np.savez(tmp_path / 'batch.npz', images=images[:64], labels=labels[:64])
-  runs = {'stored-float64': ('stored', 'float64', True), 'stored-float32': ('stored', 'float32', False),
+  runs = {'stored-float64': ('stored', 'float64', True), 'stored-float32': ('stored', 'float32', True),
           'fresh-float64': ('fresh', 'float64', False)}
   configs = {name: (dataclasses.asdict(_config(clock_dir, model_options={}, dtype=dtype, fresh_data=source == 'fresh',
                                                learning_rate=1e-4)), train_epoch)
@@ -149,10 +152,13 @@ def test_eight_devices_take_the_steps_one_device_takes(clock_dir, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
   one, eight = np.load(tmp_path / '1.npz'), np.load(tmp_path / '8.npz')
   assert set(one.files) == set(eight.files) and {name.split('/')[0] for name in one.files} == set(runs)
-  assert [name for name in one.files if name.endswith('/epoch losses')] == ['stored-float64/epoch losses']
+  assert {name for name in one.files if name.endswith('/epoch losses')} == {'stored-float64/epoch losses',
+                                                                            'stored-float32/epoch losses'}
   for name in one.files:
     run, what = name.split('/')
-    tolerance = 2e-5 if run == 'stored-float32' and what.startswith('gradient') else 1e-6
+    if run == 'stored-float32' and what.startswith('trained'):
+      continue
+    tolerance = {'stored-float32': 2e-5 if what.startswith('gradient') else 1e-4}.get(run, 1e-6)
     assert np.abs(eight[name] - one[name]).max() <= tolerance * np.abs(one[name]).max(), name
 
 

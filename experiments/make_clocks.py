@@ -20,10 +20,10 @@ _NUM_EXAMPLES = flags.DEFINE_integer('num_examples', 18000, 'How many clocks to 
 _SEED = flags.DEFINE_integer('seed', 0, 'The dataset is a function of this seed alone.')
 _OUT = flags.DEFINE_string('out', None, 'Directory for images.npy and labels.npy; created if missing.')
 _PREVIEW = flags.DEFINE_string('preview', None, 'PNG file showing the first 32 clocks with their labels.')
-_BESIDE = flags.DEFINE_string('beside', None, 'A Leiden folder of real photos whose first 16 the preview shows in rows '
-                              'alternating with 16 renders.')
+_BESIDE = flags.DEFINE_string('beside', None, 'A Leiden folder of real photos whose first 32 the preview shows in rows '
+                              'alternating with as many renders.')
 
-_PREVIEW_ROWS, _PREVIEW_COLUMNS = 4, 8
+_PREVIEW_CLOCKS, _PREVIEW_COLUMNS = 32, 8
 
 
 def main(argv):
@@ -39,8 +39,9 @@ def main(argv):
       real = clocks.load_leiden(_BESIDE.value)
     except DataError as error:
       cli.fail(str(error))
+  num_shown = _PREVIEW_CLOCKS if real is None else min(len(real[0]), _PREVIEW_CLOCKS)
   # With only a preview to draw, render only what it shows.
-  num_examples = _NUM_EXAMPLES.value if _OUT.value else min(_NUM_EXAMPLES.value, _PREVIEW_ROWS * _PREVIEW_COLUMNS)
+  num_examples = _NUM_EXAMPLES.value if _OUT.value else min(_NUM_EXAMPLES.value, num_shown)
 
   start = time.perf_counter()
   clocks.make_clocks(1, _SEED.value)  # compiles the renderer: every count renders chunks of the same shape
@@ -55,18 +56,24 @@ def main(argv):
     clocks.save_leiden(_OUT.value, images, labels)
     print(f'wrote {os.path.join(_OUT.value, "images.npy")} and labels.npy')
   if _PREVIEW.value:
-    shown, titles = images[:_PREVIEW_ROWS * _PREVIEW_COLUMNS], [f'{h}:{m:02d}' for h, m in labels]
+    shown, titles = images[:num_shown], [f'{h}:{m:02d}' for h, m in labels[:num_shown]]
     if real is not None:
-      real_images, real_labels = real[0][:len(shown) // 2], real[1][:len(shown) // 2]
-      real_images = clocks.resize_images(real_images, clocks.IMAGE_SIZE)
-      rows, real_titles = [], []
-      for start in range(0, len(real_images), _PREVIEW_COLUMNS):
-        end = start + _PREVIEW_COLUMNS
-        rows += [real_images[start:end], shown[start:end]]
-        real_titles += [f'real {h}:{m:02d}' for h, m in real_labels[start:end]] + titles[start:end]
-      shown, titles = np.concatenate(rows), real_titles
-    plots.save_image_grid(_PREVIEW.value, shown, titles[:len(shown)], ncols=_PREVIEW_COLUMNS)
+      real_images = clocks.resize_images(real[0][:len(shown)], clocks.IMAGE_SIZE)
+      shown, titles = alternate_rows(real_images, [f'real {h}:{m:02d}' for h, m in real[1]], shown, titles)
+    plots.save_image_grid(_PREVIEW.value, shown, titles, ncols=_PREVIEW_COLUMNS)
     print(f'wrote {_PREVIEW.value}')
+
+
+def alternate_rows(real_images, real_titles, images, titles):
+  """A row of real photos, then a row of as many renders, and so on: the tiles and their titles (a short last row
+  of real photos is padded with blank tiles, so that its renders start a row of their own)."""
+  tiles, tile_titles = [], []
+  for start in range(0, len(images), _PREVIEW_COLUMNS):
+    end = start + _PREVIEW_COLUMNS
+    padding = start + _PREVIEW_COLUMNS - min(end, len(images))
+    tiles += [real_images[start:end], np.full((padding, *images.shape[1:]), 255, images.dtype), images[start:end]]
+    tile_titles += list(real_titles[start:end]) + [''] * padding + list(titles[start:end])
+  return np.concatenate(tiles), tile_titles
 
 
 def _check_writable(directory: str) -> None:

@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from tests.test_clock_experiments import _run
 from timeread_jax import clocks
@@ -168,12 +169,15 @@ def test_cli_writes_the_dataset_and_reports_the_rate(tmp_path):
   assert images.shape == (3, 150, 150) and labels.shape == (3, 2)
 
 
-def test_cli_previews_renders_beside_real_photos(tmp_path):
+def test_cli_previews_renders_beside_every_real_photo(tmp_path):
+  """12 real photos: a row of 8, a row of 8 renders, the last 4 (and 4 blank tiles), their 4 renders."""
   real = tmp_path / 'real'
-  clocks.save_leiden(str(real), np.zeros((3, 75, 75), np.uint8), np.array([[1, 0], [2, 30], [11, 59]]))
-  result = _make_clocks_cli('--num_examples=3', f'--preview={tmp_path / "p.png"}', f'--beside={real}')
+  clocks.save_leiden(str(real), np.zeros((12, 75, 75), np.uint8), np.array([[1, 0], [2, 30], [11, 59]] * 4))
+  result = _make_clocks_cli(f'--preview={tmp_path / "p.png"}', f'--beside={real}')
   assert result.returncode == 0, result.stderr
-  assert (tmp_path / 'p.png').stat().st_size > 0
+  assert 'rendered 12 clocks' in result.stdout
+  with Image.open(tmp_path / 'p.png') as preview:
+    assert preview.height == 4 * 180  # plots.save_image_grid: 1.8 inches a row at 100 dpi
   result = _make_clocks_cli(f'--preview={tmp_path / "q.png"}', f'--beside={tmp_path / "nowhere"}')
   assert result.returncode == 2 and 'no such directory' in result.stderr
 

@@ -158,7 +158,11 @@ def test_eight_devices_take_the_steps_one_device_takes(clock_dir, tmp_path):
     run, what = name.split('/')
     if run == 'stored-float32' and what.startswith('trained'):
       continue
-    tolerance = {'stored-float32': 2e-5 if what.startswith('gradient') else 1e-4}.get(run, 1e-6)
+    tolerance = 1e-6
+    if run == 'stored-float32' and what.startswith('gradient'):
+      tolerance = 2e-5
+    elif run == 'stored-float32' and what == 'epoch losses':
+      tolerance = 1e-4
     assert np.abs(eight[name] - one[name]).max() <= tolerance * np.abs(one[name]).max(), name
 
 

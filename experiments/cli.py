@@ -1,4 +1,5 @@
 """The edge between a user and a program: flag errors and user mistakes end in one line and exit status 2."""
+import os
 import sys
 from typing import Callable, NoReturn
 
@@ -32,5 +33,12 @@ def _parse_flags(argv: list[str]) -> list[str]:
 
 
 def run(main: Callable[[list[str]], None]) -> None:
-  """`app.run` with flag errors as one line and exit status 2, and library INFO logs off (--verbosity=0 shows them)."""
-  app.run(main, flags_parser=_parse_flags)
+  """`app.run` with flag errors as one line and exit status 2, and library INFO logs off (--verbosity=0 shows them).
+
+  A reader that closes the output early (`| head`) ends the program quietly, with a shell's status for SIGPIPE.
+  """
+  try:
+    app.run(main, flags_parser=_parse_flags)
+  except BrokenPipeError:
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that the flush at exit does not raise too
+    sys.exit(128 + 13)

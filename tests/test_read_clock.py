@@ -120,3 +120,13 @@ def test_the_shipped_reader_reads_the_8_real_sample_photos_end_to_end(tmp_path):
   assert [name for name, _ in lines] == [os.path.join(samples, f'sample{i}.png') for i in range(8)]
   _assert_times(lines)
   assert all(0 <= float(row['confidence']) <= 1 for row in csv.DictReader((tmp_path / 'times.csv').open()))
+
+
+def test_output_closed_early_ends_quietly():
+  """`read_clock ... | head -1`: the lines after the reader stops reading go nowhere, without a traceback."""
+  samples = os.path.join(ROOT, 'tests', 'data', 'real-clock-samples')
+  process = subprocess.Popen([sys.executable, '-m', 'experiments.read_clock', samples], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  process.stdout.close()  # before the first line: every write finds the pipe closed
+  stderr = process.communicate(timeout=300)[1]
+  assert process.returncode == 141 and stderr == ''

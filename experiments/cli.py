@@ -1,5 +1,6 @@
 """The edge between a user and a program: flag errors and user mistakes end in one line and exit status 2."""
 import os
+import signal
 import sys
 from typing import Callable, NoReturn
 
@@ -41,4 +42,4 @@ def run(main: Callable[[list[str]], None]) -> None:
     app.run(main, flags_parser=_parse_flags)
   except BrokenPipeError:
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that the flush at exit does not raise too
-    sys.exit(128 + 13)
+    sys.exit(128 + signal.SIGPIPE)

@@ -70,7 +70,7 @@ def alternate_rows(real_images, real_titles, images, titles):
   tiles, tile_titles = [], []
   for start in range(0, len(images), _PREVIEW_COLUMNS):
     end = start + _PREVIEW_COLUMNS
-    padding = start + _PREVIEW_COLUMNS - min(end, len(images))
+    padding = max(0, end - len(images))
     tiles += [real_images[start:end], np.full((padding, *images.shape[1:]), 255, images.dtype), images[start:end]]
     tile_titles += list(real_titles[start:end]) + [''] * padding + list(titles[start:end])
   return np.concatenate(tiles), tile_titles

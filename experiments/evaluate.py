@@ -2,8 +2,10 @@
 
   python -m experiments.evaluate --workdir=workdirs/clock_twohead/fresh --clock_data_dir=DIR[,DIR...]
   python -m experiments.evaluate --workdir=W --clock_data_dir=../shared/real-clock-dev,../shared/real-clock-samples
+  python -m experiments.evaluate --clock_data_dir=../shared/real-clock-dev,../shared/real-clock-samples
 
-The second is the sim-to-real check: a reader trained on synthetic clocks, scored on the real development photos.
+The second is the sim-to-real check: a reader trained on synthetic clocks, scored on the real development photos;
+the third scores the reader that ships with the project (or, with --reader, any saved reader file).
 Restores the workdir's best checkpoint (of a run of several seeds, the first seed's), reads each DIR/images.npy
 and DIR/labels.npy (150 or 75 px, any N, resized to the reader's size) and prints its metrics; --rotations
 averages the reader over turned copies of each picture; --predictions_out writes the readings of a single folder
@@ -22,7 +24,9 @@ from timeread_jax import files
 from timeread_jax import readers
 from timeread_jax.config import ConfigError
 
-_WORKDIR = flags.DEFINE_string('workdir', None, 'A clock experiment workdir.', required=True)
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Score this trained clock workdir (its best checkpoint).')
+_READER = flags.DEFINE_string('reader', readers.SHIPPED, 'Without --workdir, score this saved reader (.msgpack with '
+                              'its .json beside it); the default ships with the project.')
 _CLOCK_DATA_DIR = flags.DEFINE_list('clock_data_dir', None, 'Folders with images.npy and labels.npy, comma-separated.',
                                     required=True)
 _ROTATIONS = flags.DEFINE_integer('rotations', 1, 'Test-time augmentation: average the reader over this many views '
@@ -37,12 +41,12 @@ def main(argv):
   if _PREDICTIONS_OUT.value and len(_CLOCK_DATA_DIR.value) > 1:
     cli.fail('--predictions_out writes the readings of one --clock_data_dir, not of several')
   try:
-    reader = readers.from_workdir(_WORKDIR.value)
+    reader = readers.from_workdir(_WORKDIR.value) if _WORKDIR.value else readers.load(_READER.value)
     data = [(data_dir, clocks.load_leiden(data_dir)) for data_dir in _CLOCK_DATA_DIR.value]  # all checked first
     for data_dir, (images, labels) in data:
       summary, readings = reader.score(images, labels, _ROTATIONS.value)
       print(json.dumps({'data_dir': os.path.abspath(data_dir), 'num_examples': len(images),
-                        'image_size': images.shape[1], 'workdir': os.path.abspath(_WORKDIR.value),
+                        'image_size': images.shape[1], 'reader': os.path.abspath(_WORKDIR.value or _READER.value),
                         'rotations': _ROTATIONS.value, **summary}), flush=True)
       if _PREDICTIONS_OUT.value:
         files.write_npy(_PREDICTIONS_OUT.value, readings)

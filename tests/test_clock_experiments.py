@@ -84,6 +84,18 @@ def test_evaluate_scores_several_sets_of_either_size_one_line_each(periodic_work
   assert all(0 <= line['cse_minutes'] <= 360 and line['rotations'] == 3 for line in lines)
 
 
+def test_evaluate_without_a_workdir_scores_the_shipped_reader_or_a_named_one(clock_dir):
+  from timeread_jax import readers  # pylint: disable=g-import-not-at-top
+  result = _run('evaluate', f'--clock_data_dir={clock_dir}')
+  assert result.returncode == 0, result.stderr
+  metrics = json.loads(result.stdout.strip().splitlines()[-1])
+  assert metrics['reader'] == readers.SHIPPED and metrics['num_examples'] == 160
+  assert 0 <= metrics['cse_minutes'] <= 360
+  missing = _run('evaluate', '--reader=/nonexistent.msgpack', f'--clock_data_dir={clock_dir}')
+  assert missing.returncode == 2 and missing.stderr.strip().splitlines() == [
+      'error: /nonexistent.msgpack: no such file; a saved reader is a .msgpack file with its .json beside it']
+
+
 @pytest.mark.parametrize('module, args, message', [
     ('clock_twohead', ['--image_size=100'], 'image_size'),
     ('clock_twohead', ['--epochs=-1'], 'epochs'),

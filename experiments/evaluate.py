@@ -17,16 +17,12 @@ import os
 from absl import flags
 
 from experiments import cli
-from timeread_jax import checkpoints
+from experiments import reader_flags
 from timeread_jax import clocks
 from timeread_jax import datasets
 from timeread_jax import files
-from timeread_jax import readers
-from timeread_jax.config import ConfigError
 
-_WORKDIR = flags.DEFINE_string('workdir', None, 'Score this trained clock workdir (its best checkpoint).')
-_READER = flags.DEFINE_string('reader', readers.SHIPPED, 'Without --workdir, score this saved reader (.msgpack with '
-                              'its .json beside it); the default ships with the project.')
+flags.adopt_module_key_flags(reader_flags)
 _CLOCK_DATA_DIR = flags.DEFINE_list('clock_data_dir', None, 'Folders with images.npy and labels.npy, comma-separated.',
                                     required=True)
 _ROTATIONS = flags.DEFINE_integer('rotations', 1, 'Test-time augmentation: average the reader over this many views '
@@ -40,17 +36,17 @@ def main(argv):
     cli.fail(f'unexpected arguments {argv[1:]}')
   if _PREDICTIONS_OUT.value and len(_CLOCK_DATA_DIR.value) > 1:
     cli.fail('--predictions_out writes the readings of one --clock_data_dir, not of several')
+  reader = reader_flags.load()
   try:
-    reader = readers.from_workdir(_WORKDIR.value) if _WORKDIR.value else readers.load(_READER.value)
     data = [(data_dir, clocks.load_leiden(data_dir)) for data_dir in _CLOCK_DATA_DIR.value]  # all checked first
     for data_dir, (images, labels) in data:
       summary, readings = reader.score(images, labels, _ROTATIONS.value)
       print(json.dumps({'data_dir': os.path.abspath(data_dir), 'num_examples': len(images),
-                        'image_size': images.shape[1], 'reader': os.path.abspath(_WORKDIR.value or _READER.value),
+                        'image_size': images.shape[1], 'reader': reader_flags.path(),
                         'rotations': _ROTATIONS.value, **summary}), flush=True)
       if _PREDICTIONS_OUT.value:
         files.write_npy(_PREDICTIONS_OUT.value, readings)
-  except (datasets.DataError, ConfigError, checkpoints.CheckpointError, OSError) as error:
+  except (datasets.DataError, OSError) as error:
     cli.fail(str(error).splitlines()[0])
 
 

@@ -19,16 +19,12 @@ from absl import flags
 import numpy as np
 
 from experiments import cli
-from timeread_jax import checkpoints
+from experiments import reader_flags
 from timeread_jax import datasets
 from timeread_jax import files
 from timeread_jax import photos
-from timeread_jax import readers
-from timeread_jax.config import ConfigError
 
-_WORKDIR = flags.DEFINE_string('workdir', None, 'Read with this trained clock workdir (its best checkpoint).')
-_READER = flags.DEFINE_string('reader', readers.SHIPPED, 'Read with this saved reader (.msgpack with its .json '
-                              'beside it); the default ships with the project.')
+flags.adopt_module_key_flags(reader_flags)
 _CSV = flags.DEFINE_string('csv', None, 'Also write path,hour,minute,confidence to this CSV file.')
 _ROTATIONS = flags.DEFINE_integer('rotations', 1, 'Test-time augmentation: average the reader over this many views '
                                   'of each photo, turned by 0, +-6, +-12... degrees.', lower_bound=1)
@@ -37,10 +33,7 @@ _ROTATIONS = flags.DEFINE_integer('rotations', 1, 'Test-time augmentation: avera
 def main(argv):
   if len(argv) < 2:
     cli.fail('no photos given: python -m experiments.read_clock PHOTO [PHOTO ...] (files, folders or .npy)')
-  try:
-    reader = readers.from_workdir(_WORKDIR.value) if _WORKDIR.value else readers.load(_READER.value)
-  except (ConfigError, checkpoints.CheckpointError, OSError) as error:
-    cli.fail(str(error).splitlines()[0])
+  reader = reader_flags.load()
   names, pictures, failed = [], [], False
   for item in photos.expand(argv[1:]):
     try:

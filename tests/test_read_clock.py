@@ -86,6 +86,7 @@ def test_every_bad_input_is_one_line_and_the_rest_are_still_read(trained, clock_
     ([], 'no photos given'),
     (['--reader=/nonexistent/reader.msgpack', 'x.png'], 'no such file'),
     (['--workdir=/nonexistent', 'x.png'], 'no config.json'),
+    (['--workdir=/nonexistent', '--reader=/nonexistent/reader.msgpack', 'x.png'], 'name two readers'),
 ])
 def test_unusable_readers_end_in_one_line_and_exit_status_2(args, words):
   result = _read_clock(*args)

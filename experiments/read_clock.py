@@ -4,7 +4,7 @@
   python -m experiments.read_clock --workdir=W --csv=times.csv photos/
 
 Each photo (PNG, JPEG, BMP, GIF, TIFF or WebP, any size and colour) is converted to grayscale, centre-cropped to
-a square, resized to the reader's size (75 or 150 px) and min-max stretched, as the Leiden photos were. The reader
+a square, resized to the reader's size (75 or 150 px) and min-max stretched, as every picture a reader reads. The reader
 is the one that ships with the project, or with --workdir any trained clock workdir's best checkpoint, or with
 --reader a saved reader file. --csv writes path, hour (0-11, 0 being 12 o'clock, as in the Leiden labels), minute
 and the reader's confidence (two heads: the hour's probability; periodic readers: the length of the predicted

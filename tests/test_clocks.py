@@ -156,6 +156,16 @@ def test_resize_images_halves_by_block_means():
   assert clocks.resize_images(images, 64).shape == (5, 64, 64)
 
 
+def test_reader_pictures_are_stretched_as_rendered_ones():
+  rendered, _ = clocks.make_clocks(2, seed=3, image_size=_SMALL)
+  np.testing.assert_array_equal(clocks.reader_pictures(rendered, _SMALL), rendered)  # the renderer stretched them
+  dim = (rendered.astype(np.int32) * 100 // 255 + 60).astype(np.uint8)  # grey levels 60-160
+  dim[1] = 90  # a flat picture stays flat
+  pictures = clocks.reader_pictures(dim, _SMALL, chunk_size=1)
+  assert pictures[0].min() == 0 and pictures[0].max() == 255 and np.all(pictures[1] == 0)
+  assert np.corrcoef(pictures[0].ravel(), rendered[0].ravel())[0, 1] > 0.999
+
+
 def _make_clocks_cli(*flags):
   return subprocess.run([sys.executable, '-m', 'experiments.make_clocks', *flags], cwd=_REPO,
                         capture_output=True, text=True, timeout=120, check=False)

@@ -6,11 +6,11 @@ from timeread_jax import photos
 from timeread_jax.datasets import DataError
 
 
-def test_a_photo_is_cropped_to_its_centre_square_and_stretched():
+def test_a_photo_is_cropped_to_its_centre_square():
   pixels = np.full((40, 60), 100, np.uint8)
   pixels[:, 10:50] = np.linspace(50, 150, 40).astype(np.uint8)[:, None]  # the centre square is a vertical ramp
   picture = photos._prepare(pixels, 'ramp', 20)
-  assert picture.shape == (20, 20) and picture.min() == 0 and picture.max() == 255
+  assert picture.shape == (20, 20) and picture.min() >= 50 and picture.max() <= 150  # a reader stretches it
   assert np.all(np.diff(picture[:, 10].astype(int)) >= 0)  # still the ramp, from top to bottom
 
 

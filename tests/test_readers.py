@@ -42,6 +42,9 @@ def test_a_reader_reads_pictures_of_any_size(trained):
   reader = readers.from_workdir(trained[0])
   large, _ = clocks.make_clocks(3, seed=9)  # 150 px for a 75 px reader: block means, as in training
   np.testing.assert_allclose(reader.outputs(large), reader.outputs(clocks.resize_images(large, 75)), atol=1e-6)
+  two_greys = np.where(clocks.resize_images(large, 75) > 127, 255, 0).astype(np.uint8)
+  dim = (two_greys // 255 * 100 + 50).astype(np.uint8)  # 50 and 150, which the reader stretches back to 0 and 255
+  np.testing.assert_array_equal(reader.outputs(dim), reader.outputs(two_greys))
 
 
 def test_rotations_average_turned_views(trained):

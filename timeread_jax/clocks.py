@@ -89,7 +89,7 @@ def load_splits(data_dir: str, *, num_examples: int, seed: int, image_size: int,
     styles = 'seen' if held_out_styles else 'all'
     images, labels = cached_clocks(num_examples or SYNTHETIC_SIZE, SYNTHETIC_SEED, cache_dir(), styles)
   num_train = len(images) - int(round(len(images) * TEST_FRACTION))
-  split = lambda images: shuffle_split(resize_images(images, image_size), labels.astype(np.int32), seed=seed,
+  split = lambda images: shuffle_split(reader_pictures(images, image_size), labels.astype(np.int32), seed=seed,
                                        test_fraction=TEST_FRACTION,
                                        val_size=val_size or max(1, int(round(num_train * VAL_FRACTION))))
   splits = split(images)
@@ -161,6 +161,23 @@ def resize_images(images, image_size: int):
   for index, image in enumerate(images):
     resized[index] = Image.fromarray(image).resize((image_size, image_size), resample)
   return resized
+
+
+def reader_pictures(images: np.ndarray, image_size: int, chunk_size: int = 1024) -> np.ndarray:
+  """uint8 (N, S, S) as every reader sees them, in training and after: at image_size (resize_images), each
+  min-max stretched to 0-255 as the renderer leaves a picture at any size.
+
+  Halving a stretched 150 px picture narrows its range (the synthetic 75 px splits and most Leiden 75 px files
+  span less than 0-255), so without the stretch a 75 px reader of fresh clocks would read dimmer pictures than
+  it learned on.
+  """
+  resized = resize_images(images, image_size)
+  stretched = np.empty_like(resized)
+  for start in range(0, len(resized), chunk_size):  # float copies of a chunk, not of the whole set
+    chunk = resized[start:start + chunk_size].astype(np.float32)
+    low, high = chunk.min((1, 2), keepdims=True), chunk.max((1, 2), keepdims=True)
+    stretched[start:start + chunk_size] = np.round(255 * (chunk - low) / np.maximum(high - low, 1))
+  return stretched
 
 
 def _load_array(path: str) -> np.ndarray:

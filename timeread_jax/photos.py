@@ -1,7 +1,7 @@
 """Users' own clock photos (PNG, JPEG... of any size and colour) made into pictures like the Leiden ones.
 
-A photo becomes grayscale, is centre-cropped to a square, resized to the reader's size and min-max stretched, as
-the Leiden photos were. Each problem with a file is a `DataError` of one line that names it.
+A photo becomes grayscale, is centre-cropped to a square and resized to the reader's size (which a reader then
+min-max stretches, as it does every picture). Each problem with a file is a `DataError` of one line that names it.
 """
 import os
 
@@ -85,6 +85,4 @@ def _prepare(pixels: np.ndarray, path: str, size: int) -> np.ndarray:
   top, left = (height - side) // 2, (width - side) // 2
   square = Image.fromarray(pixels[top:top + side, left:left + side])
   resample = Image.Resampling.BOX if side >= size else Image.Resampling.BILINEAR
-  resized = np.asarray(square.resize((size, size), resample), np.float32)
-  low, high = resized.min(), resized.max()
-  return np.round(255 * (resized - low) / max(high - low, 1.0)).astype(np.uint8)
+  return np.asarray(square.resize((size, size), resample), np.uint8)

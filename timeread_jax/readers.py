@@ -54,9 +54,9 @@ class Reader:
     return self.model.apply(variables, model_input(rotated / 255, jnp.dtype(self.config.dtype)), train=False)
 
   def outputs(self, images: np.ndarray, rotations: int = 1) -> np.ndarray:
-    """Raw head outputs float32 (N, num_outputs) for uint8 pictures (N, S, S) of any size S (resized to the
-    reader's), the mean over `rotations` views turned by 0, +-6, +-12... degrees."""
-    images = clocks.resize_images(np.asarray(images, np.uint8), self.image_size)
+    """Raw head outputs float32 (N, num_outputs) for uint8 pictures (N, S, S) of any size S (made the reader's
+    size and stretched, `clocks.reader_pictures`), the mean over `rotations` views turned by 0, +-6, +-12... degrees."""
+    images = clocks.reader_pictures(np.asarray(images, np.uint8), self.image_size)
     angles = [ROTATION_STEP_DEGREES * ((i + 1) // 2) * (-1) ** i for i in range(rotations)]
     # One compiled shape for every batch: BATCH_SIZE, or for fewer pictures the next power of two.
     size = min(BATCH_SIZE, 1 << max(0, len(images) - 1).bit_length())

@@ -95,8 +95,6 @@ def test_seen_and_unseen_styles_split_the_dials_and_floors():
     assert seen.carpet_split > 0 > unseen.carpet_split  # wood only, carpet only
 
 
-
-
 def test_a_75_px_render_looks_like_a_150_px_one_shrunk():
   """Fresh 75 px batches are drawn at 75 px; the stored sets and the real 75 px photos were shrunk from 150."""
   labels = render.random_labels(jax.random.key(0), 16)

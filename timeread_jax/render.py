@@ -6,6 +6,11 @@ dial), and composites over a procedural floor, followed by lighting, glare, blur
 photos' min-max stretch. What varies from picture to picture, and how much, is `looks`. Static shapes throughout, so the same code fills the on-disk cache on CPU and makes
 fresh batches inside a jitted train step on an accelerator.
 
+A picture's pixels do not depend on how many pictures are rendered with it, so that each device can render its own
+share of a batch and N devices draw the clocks one draws (tests/test_trainer.py): a picture's own scalars enter the
+per-pixel arithmetic as factors, never divisors (XLA turns such a division into a product with the reciprocal in
+some batch shapes only), and blurs are sums in a fixed order, not matrix products.
+
 Dial coordinates: face radius 1, x to the right, y down, 12 o'clock at -y; hand angles run clockwise from 12.
 """
 import functools
@@ -19,6 +24,7 @@ from timeread_jax import looks
 
 IMAGE_SIZE = 150
 GENERATOR_VERSION = 5
+BLUR_RADIUS = 4  # pixels: the blur's taps reach this far each way
 
 
 def random_labels(key: jax.Array, num: int) -> jax.Array:
@@ -66,7 +72,7 @@ def render_look(look: looks.Look, label: jax.Array, image_size: int) -> jax.Arra
   scale = image_size / IMAGE_SIZE
   light_x, light_y = jnp.cos(look.light_angle), jnp.sin(look.light_angle)
   facing_light = (x * light_x + y * light_y) / jnp.maximum(radius, 1e-3)  # the rim's lit side is brighter
-  # The texture's slight blur (as two matrix products) also keeps XLA from fusing the gathers into the main
+  # The texture's slight blur (its optimization barrier) also keeps XLA from fusing the gathers into the main
   # per-pixel loop, which would make that loop several times slower on CPU.
   ink = _blur(_sample_ink(look.style, x, y, dials.textures(max(32, round(dials.TEXTURE_SIZE * min(1, scale))))),
               jnp.float32(0.35))
@@ -97,9 +103,9 @@ def render_look(look: looks.Look, label: jax.Array, image_size: int) -> jax.Arra
   picture = picture + (face - picture) * _inside(radius, 1, edge)
   to_glare = (x - look.glare_x) ** 2 + (y - look.glare_y) ** 2
   glass = _inside(radius, 1 + look.bezel_width, edge)  # reflections on the glass
-  haze = look.haze * (0.6 + 0.4 * jnp.exp(-0.5 * to_glare / look.haze_radius ** 2)) * glass
+  haze = look.haze * (0.6 + 0.4 * jnp.exp(to_glare * (-0.5 / look.haze_radius ** 2))) * glass
   picture = picture + (look.haze_gray - picture) * haze
-  picture = picture + look.glare * jnp.exp(-0.5 * to_glare / look.glare_radius ** 2) * glass
+  picture = picture + look.glare * jnp.exp(to_glare * (-0.5 / look.glare_radius ** 2)) * glass
 
   across = (cols * light_x + rows * light_y) / image_size - 0.5 * (light_x + light_y)
   picture = jnp.clip(picture * (1 + look.light_gradient * across), 0, 1)  # glare saturates the sensor
@@ -107,7 +113,7 @@ def render_look(look: looks.Look, label: jax.Array, image_size: int) -> jax.Arra
   picture = _blur(picture ** look.gamma, jnp.sqrt((look.blur * scale) ** 2 + shrink_blur))
   picture = picture + look.noise * np.sqrt(12) * pixel_noise(look.sensor_seed)
   low, high = picture.min(), picture.max()
-  stretched = (picture - low) / jnp.maximum(high - low, 1e-3)  # as the Leiden photos were
+  stretched = (picture - low) * (1 / jnp.maximum(high - low, 1e-3))  # as the Leiden photos were
   return jnp.round(255 * jnp.clip(stretched, 0, 1)).astype(jnp.uint8)
 
 
@@ -138,12 +144,12 @@ def _apply(homography: jax.Array, cols: jax.Array, rows: jax.Array) -> tuple[jax
 
 def _inside(distance: jax.Array, radius: jax.Array, edge: jax.Array) -> jax.Array:
   """Coverage of the set distance < radius, ramped over `edge` so that outlines are anti-aliased."""
-  return jnp.clip((radius - distance) / edge + 0.5, 0, 1)
+  return jnp.clip((radius - distance) * (1 / edge) + 0.5, 0, 1)
 
 
 def _segment_distance(x, y, end_x, end_y) -> jax.Array:
   """Distance from (x, y) to the segment from the origin to (end_x, end_y)."""
-  along = jnp.clip((x * end_x + y * end_y) / jnp.maximum(end_x ** 2 + end_y ** 2, 1e-12), 0, 1)
+  along = jnp.clip((x * end_x + y * end_y) * (1 / jnp.maximum(end_x ** 2 + end_y ** 2, 1e-12)), 0, 1)
   return jnp.hypot(x - along * end_x, y - along * end_y)
 
 
@@ -154,7 +160,7 @@ def _hand(x, y, angle, length, width, tail, taper, edge) -> jax.Array:
   along = x * direction_x + y * direction_y
   across = x * direction_y - y * direction_x
   nearest = jnp.clip(along, -tail * length, length)
-  half_width = 0.5 * width * (1 - taper * jnp.maximum(nearest, 0) / length)
+  half_width = 0.5 * width * (1 - jnp.maximum(nearest, 0) * (taper / length))
   return _inside(jnp.hypot(along - nearest, across), half_width, edge)
 
 
@@ -196,32 +202,45 @@ def _floor(look: looks.Look, x: jax.Array, y: jax.Array, fibres: jax.Array, scal
   fade = lambda period: jnp.clip(period * scale - 1, 0, 1)
   cos, sin = jnp.cos(look.wood_angle), jnp.sin(look.wood_angle)
   along, across = x * cos + y * sin, y * cos - x * sin
-  plank_position = across / look.plank_width
+  plank_position = across * (1 / look.plank_width)
   plank = jnp.floor(plank_position)
   within = plank_position - plank
   tone = _hash(plank.astype(jnp.int32).astype(jnp.uint32) + look.floor_seed) - 0.5
   wiggle = 0.3 * _triangle(along / 150 + 3 * tone)
-  grain = _triangle(across / look.grain_spacing + wiggle + 5 * tone) * (0.6 + 0.4 * _triangle(across / 11))
+  grain = _triangle(across * (1 / look.grain_spacing) + wiggle + 5 * tone) * (0.6 + 0.4 * _triangle(across / 11))
   grain = grain * fade(look.grain_spacing)
   seam = jnp.clip(1 - jnp.minimum(within, 1 - within) * look.plank_width / 1.5, 0, 1) ** 2
   wood = 0.25 * tone + 0.12 * grain - look.seam_depth * seam + 0.05 * fibres
 
   cos, sin = jnp.cos(look.carpet_angle), jnp.sin(look.carpet_angle)
   along, across = x * cos + y * sin, y * cos - x * sin
-  weave = _triangle(along / look.weave_period) * _triangle(across / look.weave_period) * fade(look.weave_period)
-  stripes = _triangle((along + across) / (3 * look.weave_period))
+  per_weave = 1 / look.weave_period
+  weave = _triangle(along * per_weave) * _triangle(across * per_weave) * fade(look.weave_period)
+  stripes = _triangle((along + across) * (per_weave / 3))
   carpet = 0.2 * weave + 0.1 * stripes + 0.25 * fibres
   carpet_share = jnp.clip((across - look.carpet_split) / 4 + 0.5, 0, 1)
   return look.floor_gray + look.floor_contrast * (wood + (carpet - wood) * carpet_share)
 
 
 def _blur(picture: jax.Array, sigma: jax.Array) -> jax.Array:
-  """Separable gaussian blur as two matrix products, renormalised at the border; sigma varies per picture.
+  """Separable gaussian blur over BLUR_RADIUS pixels each way, renormalised at the border; sigma varies per picture.
 
-  Products rather than sums of shifted copies: XLA would recompute the whole picture for every shifted copy.
+  Weighted sums of shifted copies added in a fixed order, so that a pixel never depends on how many pictures are
+  rendered beside it and N devices render what one does (a matrix product's kernel, and so its rounding, changes
+  with the batch on XLA:CPU). The optimization barrier makes XLA compute the picture once, not once per copy.
   """
-  positions = jnp.arange(picture.shape[0], dtype=jnp.float32)
-  offsets = positions[:, None] - positions
-  kernel = jnp.where(jnp.abs(offsets) <= 4, jnp.exp(-0.5 * (offsets / sigma) ** 2), 0)
-  kernel = kernel / kernel.sum(axis=1, keepdims=True)
-  return kernel @ picture @ kernel.T
+  per_sigma = 1 / sigma
+  weights = [jnp.exp(-0.5 * (offset * per_sigma) ** 2) for offset in range(-BLUR_RADIUS, BLUR_RADIUS + 1)]
+
+  def blur_axis(picture, axis):
+    size = picture.shape[axis]
+    padded = jnp.pad(jax.lax.optimization_barrier(picture),
+                     [(BLUR_RADIUS, BLUR_RADIUS) if a == axis else (0, 0) for a in range(picture.ndim)])
+    inside = np.pad(np.ones(size, np.float32), BLUR_RADIUS)
+    total = norm = 0
+    for i, weight in enumerate(weights):
+      total = total + weight * jax.lax.slice_in_dim(padded, i, i + size, axis=axis)
+      norm = norm + weight * inside[i:i + size]
+    return total * jnp.expand_dims(1 / norm, 1 - axis)
+
+  return blur_axis(blur_axis(picture, 0), 1)

@@ -126,18 +126,22 @@ np.savez(sys.argv[3], **found)
 
 
 def test_eight_devices_take_the_steps_one_device_takes(clock_dir, tmp_path):
-  """ClockNet at its full widths: the first step's loss and gradients on stored clocks in float64 and float32 and
-  on fresh clocks in float64, the losses and parameters after an epoch of four Adam steps (1e-4) in float64, and
-  that epoch's losses in float32.
+  """ClockNet at its full widths: the first step's loss and gradients on stored clocks in float64 and on fresh
+  clocks in float64, the losses and parameters after an epoch of four Adam steps (1e-4) in float64, and in float32
+  the first step's loss and that epoch's losses.
 
   XLA:CPU once got the gradient of batch norm before a reshape-and-max pooling of an odd map wrong over several
   devices (off by 100%). Computed in float64 the first step's gradients agree to 2e-15, and the epoch's losses and
   parameters to 1e-6 (measured: 1e-7; the parameters stay float32, so each update still rounds, and the losses and
-  fresh clocks are computed in float32). In float32, sums taken in another order move a gradient by a few 1e-6 of
-  its largest entry (as reversing the batch on one device does), which bounds their agreement, and later steps
-  amplify that: at full widths an epoch of 7 SGD steps at 0.001 ended 7e-4 apart, each run 5e-4 from float64's.
-  The four Adam steps' float32 losses agree to 1e-4 (measured: 6e-7); their parameters are not compared, since Adam
-  moves a parameter whose gradient is only rounding noise by about the learning rate, in the noise's direction.
+  fresh clocks are computed in float32). Float32 gradients are not compared: the batch-norm statistics, summed in
+  another order, move every activation by about 1e-7, and a ReLU input that close to zero may change sign; where
+  the rest of its pooling window is negative, the window's whole gradient then flows through it on one side and
+  nowhere on the other (a tie of zeros). That moved BatchNorm_4's bias gradient by 9.5% of its largest entry on the
+  first fresh batch of docs/training.md's smoke run, and these stored clocks' BatchNorm_0 bias gradient by 5e-5 once
+  they were rendered anew; sums in another order alone move a gradient by a few 1e-6. Later steps amplify it: at
+  full widths an epoch of 7 SGD steps at 0.001 ended 7e-4 apart, each run 5e-4 from float64's. The four Adam steps'
+  float32 losses agree to 1e-4 (measured: 6e-7); their parameters are not compared, since Adam moves a parameter
+  whose gradient is only rounding noise by about the learning rate, in the noise's direction.
   """
   images, labels = data.load_splits(_config(clock_dir)).train
   np.savez(tmp_path / 'batch.npz', images=images[:64], labels=labels[:64])
@@ -156,13 +160,9 @@ def test_eight_devices_take_the_steps_one_device_takes(clock_dir, tmp_path):
                                                                             'stored-float32/epoch losses'}
   for name in one.files:
     run, what = name.split('/')
-    if run == 'stored-float32' and what.startswith('trained'):
-      continue
-    tolerance = 1e-6
-    if run == 'stored-float32' and what.startswith('gradient'):
-      tolerance = 2e-5
-    elif run == 'stored-float32' and what == 'epoch losses':
-      tolerance = 1e-4
+    if run == 'stored-float32' and what not in ('loss', 'epoch losses'):
+      continue  # float32 gradients and parameters: see above
+    tolerance = 1e-4 if name == 'stored-float32/epoch losses' else 1e-6
     assert np.abs(eight[name] - one[name]).max() <= tolerance * np.abs(one[name]).max(), name
 
 

@@ -6,10 +6,10 @@ dial), and composites over a procedural floor, followed by lighting, glare, blur
 photos' min-max stretch. What varies from picture to picture, and how much, is `looks`. Static shapes throughout, so the same code fills the on-disk cache on CPU and makes
 fresh batches inside a jitted train step on an accelerator.
 
-A picture's pixels do not depend on how many pictures are rendered with it, so that each device can render its own
-share of a batch and N devices draw the clocks one draws (tests/test_trainer.py): a picture's own scalars enter the
-per-pixel arithmetic as factors, never divisors (XLA turns such a division into a product with the reciprocal in
-some batch shapes only), and blurs are sums in a fixed order, not matrix products.
+A picture's pixels do not depend on how its batch is split over devices, so that each device can render its own
+share and N devices draw the clocks one draws (tests/test_trainer.py): a picture's own scalars enter the per-pixel
+arithmetic as factors, never divisors (XLA turns such a division into a product with the reciprocal in some
+shards' programs only), and blurs are sums in a fixed order, not matrix products.
 
 Dial coordinates: face radius 1, x to the right, y down, 12 o'clock at -y; hand angles run clockwise from 12.
 """
@@ -225,9 +225,9 @@ def _floor(look: looks.Look, x: jax.Array, y: jax.Array, fibres: jax.Array, scal
 def _blur(picture: jax.Array, sigma: jax.Array) -> jax.Array:
   """Separable gaussian blur over BLUR_RADIUS pixels each way, renormalised at the border; sigma varies per picture.
 
-  Weighted sums of shifted copies added in a fixed order, so that a pixel never depends on how many pictures are
-  rendered beside it and N devices render what one does (a matrix product's kernel, and so its rounding, changes
-  with the batch on XLA:CPU). The optimization barrier makes XLA compute the picture once, not once per copy.
+  Weighted sums of shifted copies added in a fixed order, so that N devices render what one does (XLA:CPU picks a
+  matrix product's kernel, and so its rounding, by the shard's size). The optimization barrier makes XLA compute
+  the picture once, not once per copy.
   """
   per_sigma = 1 / sigma
   weights = [jnp.exp(-0.5 * (offset * per_sigma) ** 2) for offset in range(-BLUR_RADIUS, BLUR_RADIUS + 1)]

@@ -225,8 +225,8 @@ def _floor(look: looks.Look, x: jax.Array, y: jax.Array, fibres: jax.Array, scal
 def _blur(picture: jax.Array, sigma: jax.Array) -> jax.Array:
   """Separable gaussian blur over BLUR_RADIUS pixels each way, renormalised at the border; sigma varies per picture.
 
-  Weighted sums of shifted copies added in a fixed order, so that N devices render what one does (XLA:CPU picks a
-  matrix product's kernel, and so its rounding, by the shard's size). The optimization barrier makes XLA compute
+  Weighted sums of shifted copies added in a fixed order, so that N devices render what one does (XLA:CPU folds the
+  batch into a matrix product's rows, and the product rounded otherwise with a shard's fewer rows). The optimization barrier makes XLA compute
   the picture once, not once per copy.
   """
   per_sigma = 1 / sigma

@@ -226,8 +226,8 @@ def _blur(picture: jax.Array, sigma: jax.Array) -> jax.Array:
   """Separable gaussian blur over BLUR_RADIUS pixels each way, renormalised at the border; sigma varies per picture.
 
   Weighted sums of shifted copies added in a fixed order, so that N devices render what one does (XLA:CPU folds the
-  batch into a matrix product's rows, and the product rounded otherwise with a shard's fewer rows). The optimization barrier makes XLA compute
-  the picture once, not once per copy.
+  batch into a matrix product's rows, and the product rounded otherwise with a shard's fewer rows). The
+  optimization barrier makes XLA compute the picture once, not once per copy.
   """
   per_sigma = 1 / sigma
   weights = [jnp.exp(-0.5 * (offset * per_sigma) ** 2) for offset in range(-BLUR_RADIUS, BLUR_RADIUS + 1)]

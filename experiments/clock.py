@@ -28,10 +28,15 @@ flags.DEFINE_bool('fresh_head', False, 'With --init_from: take the trained reade
                   "reader's trunk).")
 flags.DEFINE_bool('fresh_data', False, 'Render a new batch of synthetic clocks every step instead of reusing a '
                   'fixed training set (validation and test stay fixed).')
+flags.DEFINE_integer('turn_warmup_epochs', 0, 'With --fresh_data: over these first epochs the rendered clocks turn '
+                     'from upright to any way, so that a new reader learns the hands before it must find 12 by the '
+                     'numerals (it sits at chance for many epochs without).', lower_bound=0)
 
 
 def make_config(experiment: str, representation: str, **representation_options) -> Config:
   """The clock reader with `representation` on the clock data the flags choose."""
+  if FLAGS.turn_warmup_epochs and not FLAGS.fresh_data:
+    cli.fail('--turn_warmup_epochs turns freshly rendered clocks: give --fresh_data too')
   for flag in ('fresh_data', 'held_out_styles'):
     if FLAGS[flag].value and FLAGS.clock_data_dir:
       cli.fail(f'--{flag} renders synthetic clocks: it cannot be combined with --clock_data_dir')
@@ -40,7 +45,7 @@ def make_config(experiment: str, representation: str, **representation_options) 
   return common.make_config(
       experiment=experiment, data='clocks', data_dir=FLAGS.clock_data_dir, image_size=int(FLAGS.image_size),
       clock_generator=0 if FLAGS.clock_data_dir else render.GENERATOR_VERSION,
-      fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles,
+      fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles, turn_warmup_epochs=FLAGS.turn_warmup_epochs,
       init_from=os.path.abspath(FLAGS.init_from) if FLAGS.init_from else '', fresh_head=FLAGS.fresh_head,
       model=FLAGS.trunk,
       model_options=common.model_options(FLAGS.trunk, TRUNK_FLAGS), representation=representation,

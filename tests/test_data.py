@@ -4,7 +4,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from timeread_jax import data
+from timeread_jax import looks
 from timeread_jax.config import Config
+
+
+def _source(steps_per_epoch=1, **overrides):
+  return data.batch_source(_config(**overrides), steps_per_epoch)
 
 
 def _config(**overrides):
@@ -13,22 +18,22 @@ def _config(**overrides):
 
 
 def test_stored_batches_are_the_examples_at_the_indices():
-  source = data.batch_source(_config())
+  source = _source()
   images = np.arange(5 * 48 * 48, dtype=np.uint8).reshape(5, 48, 48)
   labels = np.arange(10, dtype=np.int32).reshape(5, 2)
   stored = source.device_data((images, labels))
-  batch_images, batch_labels = source.batch(stored, jnp.array([3, 1]), jax.random.key(0))
+  batch_images, batch_labels = source.batch(stored, jnp.array([3, 1]), jax.random.key(0), 0)
   np.testing.assert_array_equal(batch_images, images[[3, 1]])
   np.testing.assert_array_equal(batch_labels, labels[[3, 1]])
 
 
 def test_fresh_clocks_are_new_every_key_and_the_same_for_the_same_key():
-  source = data.batch_source(_config(fresh_data=True))
+  source = _source(fresh_data=True)
   assert source.device_data(('unused', 'unused')) is None
   indices = jnp.zeros(4, jnp.int32)
-  first, labels = source.batch(None, indices, jax.random.key(1))
-  again, same_labels = source.batch(None, indices, jax.random.key(1))
-  other, _ = source.batch(None, indices, jax.random.key(2))
+  first, labels = source.batch(None, indices, jax.random.key(1), 0)
+  again, same_labels = source.batch(None, indices, jax.random.key(1), 0)
+  other, _ = source.batch(None, indices, jax.random.key(2), 0)
   assert first.shape == (4, 48, 48) and first.dtype == jnp.uint8 and labels.shape == (4, 2)
   np.testing.assert_array_equal(first, again)
   np.testing.assert_array_equal(labels, same_labels)
@@ -36,5 +41,21 @@ def test_fresh_clocks_are_new_every_key_and_the_same_for_the_same_key():
 
 
 def test_held_out_styles_render_the_seen_styles_only_for_training():
-  assert data.batch_source(_config(fresh_data=True, held_out_styles=True)).styles == 'seen'
-  assert data.batch_source(_config(fresh_data=True)).styles == 'all'
+  assert _source(fresh_data=True, held_out_styles=True).styles == 'seen'
+  assert _source(fresh_data=True).styles == 'all'
+
+
+def test_a_turn_warmup_renders_clocks_nearly_upright_first_and_turned_any_way_after_it():
+  source = _source(steps_per_epoch=100, fresh_data=True, turn_warmup_epochs=2)
+  assert source.turn_warmup_steps == 200
+  keys = jax.random.split(jax.random.key(3), 400)
+  turns = {step: np.abs(jax.vmap(lambda k: looks.draw(k, False, 'all', source.turn(step)).rotation)(keys))
+           for step in (0, 99, 199, 10**6)}
+  assert turns[0].max() <= np.pi / 200 and turns[99].max() <= np.pi / 2 < turns[199].max()
+  assert turns[199].min() < 0.1 and np.array_equal(turns[199], turns[10**6])  # the whole circle, from then on
+  indices = jnp.zeros(4, jnp.int32)
+  first, labels = source.batch(None, indices, jax.random.key(4), 0)
+  later, same_labels = source.batch(None, indices, jax.random.key(4), 10**6)
+  np.testing.assert_array_equal(labels, same_labels)
+  assert not np.array_equal(first, later)
+  assert _source(fresh_data=True).turn(0) is None  # no warm-up: the turn is drawn as it always was

@@ -174,7 +174,7 @@ import numpy as np
 from timeread_jax.config import Config
 from timeread_jax.trainer import Trainer
 trainer = Trainer(Config(**json.loads(sys.argv[1])), (75, 75, 1), steps_per_epoch=1)
-batch = jax.jit(lambda key: trainer.split_batch(trainer.source.batch(None, jnp.arange(64), key)))
+batch = jax.jit(lambda key: trainer.split_batch(trainer.source.batch(None, jnp.arange(64), key, 0)))
 np.save(sys.argv[2], np.stack([np.asarray(batch(jax.random.PRNGKey(i))[0]) for i in range(16)]))
 '''
 

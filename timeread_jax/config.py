@@ -28,6 +28,7 @@ class Config:
   clock_generator: int = 0  # synthetic clocks: the renderer's GENERATOR_VERSION, so a resume never mixes two
   fresh_data: bool = False  # clocks only: render a new training batch every step
   held_out_styles: bool = False  # synthetic clocks only: train on the seen dial styles, validate on unseen ones
+  turn_warmup_epochs: int = 0  # fresh clocks only: their in-plane turn grows from none to any over these epochs
   augment: bool = False  # Task 1 only: random horizontal flips and shifts of each training batch
   standardize: bool = False  # Task 1 only: pixels standardized with the training split's statistics
   optimizer: str = 'adam'

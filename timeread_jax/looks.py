@@ -74,8 +74,11 @@ class Look(NamedTuple):
   sensor_seed: jax.Array
 
 
-def draw(key: jax.Array, upright: bool, styles: str) -> Look:
+def draw(key: jax.Array, upright: bool, styles: str, turn: jax.Array | None = None) -> Look:
   """Every nuisance range in one place; `upright` swaps each for the canonical value in its last argument.
+
+  `turn` (0 to 1), where given, narrows the in-plane turn to within that fraction of half a circle either side of
+  upright: a warm-up for a new reader (`data.FreshClocks`).
 
   The ranges are centred on what the real photos show (a light face with small thin numerals, two slim dark
   hands of nearly equal width told apart by length, a thick dark rim, wooden decking; in a third of them a
@@ -104,8 +107,11 @@ def draw(key: jax.Array, upright: bool, styles: str) -> Look:
   carpet_split = {'all': uniform(-200, 800, 300), 'seen': jnp.float32(300), 'unseen': jnp.float32(-300)}[styles]
   minute_width = uniform(0.025, 0.055, 0.04)
   minute_length = uniform(0.72, 0.95, 0.85)
+  rotation = uniform(0, 2 * np.pi, 0)
+  if turn is not None:
+    rotation = (rotation - np.pi) * turn
   return Look(
-      rotation=uniform(0, 2 * np.pi, 0),
+      rotation=rotation,
       tilt=uniform(0, np.radians(55), 0),
       tilt_axis=uniform(0, np.pi, 0),
       camera_distance=uniform(3.0, 9.0, 6.0),

@@ -35,20 +35,21 @@ def random_labels(key: jax.Array, num: int) -> jax.Array:
 
 @functools.partial(jax.jit, static_argnames=('image_size', 'upright', 'styles'))
 def render_clocks(key: jax.Array, labels: jax.Array, image_size: int = IMAGE_SIZE, *, upright: bool = False,
-                  styles: str = 'all') -> jax.Array:
+                  styles: str = 'all', turn: jax.Array | None = None) -> jax.Array:
   """Clock photos uint8 (N, S, S) showing `labels` (N, 2); all else (pose, light, floor...) is drawn from `key`.
 
   `upright=True` gives a canonical view that tests and figures can measure: dial facing the camera, 12 up,
   centred, face radius 0.4 * image_size, the canonical dial style, even light, no glare, shadows or noise.
+  `turn` narrows the in-plane turn (`looks.draw`).
   """
   keys = jax.random.split(key, len(labels))
-  return jax.vmap(lambda k, label: render_one(k, label, image_size, upright, styles))(keys, labels)
+  return jax.vmap(lambda k, label: render_one(k, label, image_size, upright, styles, turn))(keys, labels)
 
 
 def render_one(key: jax.Array, label: jax.Array, image_size: int, upright: bool = False,
-               styles: str = 'all') -> jax.Array:
+               styles: str = 'all', turn: jax.Array | None = None) -> jax.Array:
   """One picture uint8 (S, S) of the clock showing `label` (hour, minute); see render_clocks."""
-  return render_look(looks.draw(key, upright, styles), label, image_size)
+  return render_look(looks.draw(key, upright, styles, turn), label, image_size)
 
 
 def render_look(look: looks.Look, label: jax.Array, image_size: int) -> jax.Array:

@@ -81,7 +81,7 @@ class Trainer:
                               **config.model_options)
     self.optimizer = make_optimizer(config, steps_per_epoch)
     self.input_shape = input_shape
-    self.source = data.batch_source(config)
+    self.source = data.batch_source(config, steps_per_epoch)
     # Data parallelism: every device holds the data and the state; each step's batch is split along `data`.
     self.mesh = jax.make_mesh((jax.device_count(),), ('data',), axis_types=(jax.sharding.AxisType.Auto,))
     self.replicated = NamedSharding(self.mesh, P())
@@ -167,7 +167,7 @@ class Trainer:
     at `indices` of the step the state is at."""
     step_rng = jax.random.fold_in(state.rng, state.step)
     data_rng, dropout_rng = jax.random.split(step_rng)
-    images, labels = self.split_batch(self.source.batch(data, indices, data_rng))
+    images, labels = self.split_batch(self.source.batch(data, indices, data_rng, state.step))
 
     def loss_fn(params):
       outputs, updates = self.model.apply(

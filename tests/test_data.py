@@ -59,3 +59,4 @@ def test_a_turn_warmup_renders_clocks_nearly_upright_first_and_turned_any_way_af
   np.testing.assert_array_equal(labels, same_labels)
   assert not np.array_equal(first, later)
   assert _source(fresh_data=True).turn(0) is None  # no warm-up: the turn is drawn as it always was
+  assert looks.draw(keys[0], True, 'all', source.turn(0)).rotation == 0  # upright stays upright

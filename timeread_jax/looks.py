@@ -108,7 +108,7 @@ def draw(key: jax.Array, upright: bool, styles: str, turn: jax.Array | None = No
   minute_width = uniform(0.025, 0.055, 0.04)
   minute_length = uniform(0.72, 0.95, 0.85)
   rotation = uniform(0, 2 * np.pi, 0)
-  if turn is not None:
+  if turn is not None and not upright:
     rotation = (rotation - np.pi) * turn
   return Look(
       rotation=rotation,

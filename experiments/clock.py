@@ -36,7 +36,8 @@ flags.DEFINE_integer('turn_warmup_epochs', 0, 'With --fresh_data: over these fir
 def make_config(experiment: str, representation: str, **representation_options) -> Config:
   """The clock reader with `representation` on the clock data the flags choose."""
   if FLAGS.turn_warmup_epochs and not FLAGS.fresh_data:
-    cli.fail('--turn_warmup_epochs turns freshly rendered clocks: give --fresh_data too')
+    cli.fail('--turn_warmup_epochs turns freshly rendered clocks: give --fresh_data, or '
+             '--turn_warmup_epochs=0 to train on a stored set')
   for flag in ('fresh_data', 'held_out_styles'):
     if FLAGS[flag].value and FLAGS.clock_data_dir:
       cli.fail(f'--{flag} renders synthetic clocks: it cannot be combined with --clock_data_dir')

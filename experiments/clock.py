@@ -46,7 +46,8 @@ def make_config(experiment: str, representation: str, **representation_options) 
   return common.make_config(
       experiment=experiment, data='clocks', data_dir=FLAGS.clock_data_dir, image_size=int(FLAGS.image_size),
       clock_generator=0 if FLAGS.clock_data_dir else render.GENERATOR_VERSION,
-      fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles, turn_warmup_epochs=FLAGS.turn_warmup_epochs,
+      fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles,
+      turn_warmup_epochs=FLAGS.turn_warmup_epochs,
       init_from=os.path.abspath(FLAGS.init_from) if FLAGS.init_from else '', fresh_head=FLAGS.fresh_head,
       model=FLAGS.trunk,
       model_options=common.model_options(FLAGS.trunk, TRUNK_FLAGS), representation=representation,

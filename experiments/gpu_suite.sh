@@ -8,7 +8,15 @@
 #    own process and workdir. A run still going SECONDS after the start gets SIGTERM (it saves and exits), then the
 #    same command with --epochs set to the epochs it finished: the best of those is evaluated on test and written
 #    to results.json, which then says how many epochs it had.
-# 3. OUT gets results.tar.gz (each workdir without its checkpoints, the benchmark tables) and logs.tar.gz.
+# 3. Where REAL_PHOTOS names Leiden folders (comma-separated), each clock reader is scored on them with 1 and 9
+#    views (experiments.evaluate), one JSON line per folder and count in its workdir's real_photos.jsonl.
+# 4. OUT gets results.tar.gz (each workdir without its checkpoints, the benchmark tables) and logs.tar.gz.
+#
+# ONLY="module/variant ..." trains those variants alone, without the benchmark, and EXTRA_FLAGS="--epochs=N ..."
+# is given to every run; e.g. the two readers of the real-photo issue, on a short lease:
+#
+#   ONLY="clock_twohead/gpu clock_periodic/fresh" EXTRA_FLAGS="--epochs=150 --schedule=cosine" \
+#     REAL_PHOTOS=workdirs/real-clock-dev,tests/data/real-clock-samples experiments/gpu_suite.sh OUT 420
 #
 # Fashion-MNIST is read from /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist) or --data_dir.
 set -u
@@ -36,13 +44,15 @@ benchmark() {  # dtype models
     --repeats=5 --workdir="$root/benchmark_$1" >"$root/logs/benchmark_$1.log" 2>&1
   tail -n 8 "$root/logs/benchmark_$1.log"
 }
-benchmark float32 mlp,geron_cnn,clocknet
-benchmark bfloat16 geron_cnn,clocknet
+if [ -z "${ONLY:-}" ]; then
+  benchmark float32 mlp,geron_cnn,clocknet
+  benchmark bfloat16 geron_cnn,clocknet
+fi
 
 train() {  # name module flagfile [flags...]
   local name=$1 module=$2 flagfile=$3 log=$root/logs/${1//\//_}.log
   shift 3
-  local command=($python -m "experiments.$module" --flagfile="$flagfile" --workdir="$root/$name" "$@")
+  local command=($python -m "experiments.$module" --flagfile="$flagfile" --workdir="$root/$name" "$@" ${EXTRA_FLAGS:-})
   timeout -s TERM $((deadline - SECONDS)) "${command[@]}" >"$log" 2>&1
   if [ $? -eq 124 ] && [ -s "$root/$name/metrics.jsonl" ]; then
     "${command[@]}" --epochs="$(wc -l <"$root/$name/metrics.jsonl")" >>"$log" 2>&1
@@ -53,17 +63,27 @@ train() {  # name module flagfile [flags...]
 export XLA_PYTHON_CLIENT_PREALLOCATE=false  # many processes share the GPU
 say "training until ${deadline} s"
 flags=experiments/flags
-train clock_twohead/gpu clock_twohead $flags/clock_twohead/gpu.flags &
-for variant in clock_twohead/fixed clock_twohead/report clock_classify/base clock_classify/720 clock_regress/base \
-               clock_regress/cyclic clock_periodic/base clock_periodic/hands; do
+variants=${ONLY:-clock_twohead/gpu clock_twohead/fixed clock_twohead/report clock_classify/base clock_classify/720
+  clock_regress/base clock_regress/cyclic clock_periodic/base clock_periodic/hands $(
+  cd "$flags" && ls fashion_cnn/*.flags | sed 's/\.flags$//')}
+for variant in $variants; do
   train "$variant" "${variant%/*}" "$flags/$variant.flags" &
 done
-for flagfile in "$flags"/fashion_cnn/*.flags; do
-  variant=$(basename "$flagfile" .flags)
-  train "fashion_cnn/$variant" fashion_cnn "$flagfile" &
-done
 wait
-$python -c "from experiments import report; print(report.write_report('fashion_cnn', '$root/fashion_cnn', {}))"
+if [ -d "$root/fashion_cnn" ] && [ -z "${ONLY:-}" ]; then
+  $python -c "from experiments import report; print(report.write_report('fashion_cnn', '$root/fashion_cnn', {}))"
+fi
+
+if [ -n "${REAL_PHOTOS:-}" ]; then
+  for variant in $variants; do
+    [[ $variant == clock_* ]] || continue
+    for views in 1 9; do
+      $python -m experiments.evaluate --workdir="$root/$variant" --rotations=$views --clock_data_dir="$REAL_PHOTOS"
+    done >"$root/$variant/real_photos.jsonl" 2>>"$root/logs/evaluate.log"
+    say "$variant on real photos:"
+    cat "$root/$variant/real_photos.jsonl"
+  done
+fi
 
 tar -czf "$out/results.tar.gz" --exclude=checkpoints "$root"
 tar -czf "$out/logs.tar.gz" "$root/logs"

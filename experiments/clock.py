@@ -31,6 +31,9 @@ flags.DEFINE_bool('fresh_data', False, 'Render a new batch of synthetic clocks e
 flags.DEFINE_integer('turn_warmup_epochs', 0, 'With --fresh_data: over these first epochs the rendered clocks turn '
                      'from upright to any way, so that a new reader learns the hands before it must find 12 by the '
                      'numerals (it sits at chance for many epochs without).', lower_bound=0)
+flags.DEFINE_float('erase', 0.0, 'Augmentation: the share of training pictures in which a random rectangle (2-15% '
+                  'of the picture) is erased to one grey, an occluder the renderer does not draw.', lower_bound=0,
+                  upper_bound=1)
 
 
 def make_config(experiment: str, representation: str, **representation_options) -> Config:
@@ -47,7 +50,7 @@ def make_config(experiment: str, representation: str, **representation_options) 
       experiment=experiment, data='clocks', data_dir=FLAGS.clock_data_dir, image_size=int(FLAGS.image_size),
       clock_generator=0 if FLAGS.clock_data_dir else render.GENERATOR_VERSION,
       fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles,
-      turn_warmup_epochs=FLAGS.turn_warmup_epochs,
+      turn_warmup_epochs=FLAGS.turn_warmup_epochs, erase=FLAGS.erase,
       init_from=os.path.abspath(FLAGS.init_from) if FLAGS.init_from else '', fresh_head=FLAGS.fresh_head,
       model=FLAGS.trunk,
       model_options=common.model_options(FLAGS.trunk, TRUNK_FLAGS), representation=representation,

@@ -164,9 +164,9 @@ def main(experiment: ModuleType, argv: list[str]) -> None:
     cli.fail('--seeds does not apply: a comparison trains one seed in each framework')
   workdir = cli.require('workdir', 'where the runs, compare.md and compare.json go')
   config = experiment.make_config()
-  if config.fresh_data or config.augment:
-    cli.fail(f'--{"fresh_data" if config.fresh_data else "augment"} changes batches inside the JAX train step, '
-             'which the Keras twin has no copy of')
+  changing = [name for name in ('fresh_data', 'augment', 'erase') if getattr(config, name)]
+  if changing:
+    cli.fail(f'--{changing[0]} changes batches inside the JAX train step, which the Keras twin has no copy of')
   if config.monitor not in ('val_loss', 'val_accuracy') or (config.monitor == 'val_accuracy'
                                                              and config.representation != 'categorical'):
     cli.fail(f'--monitor={config.monitor}: the Keras twin monitors val_loss, or val_accuracy for Task 1')

@@ -109,6 +109,7 @@ def test_evaluate_without_a_workdir_scores_the_shipped_reader_or_a_named_one(clo
     ('clock_twohead', ['--held_out_styles', '--clock_data_dir=/tmp'], 'held_out_styles'),
     ('clock_twohead', ['--turn_warmup_epochs=2'], 'give --fresh_data, or --turn_warmup_epochs=0'),
     ('clock_twohead', ['--widths=8,x'], 'widths'),
+    ('clock_twohead', ['--erase=1.5'], 'erase'),
     ('clock_periodic', ['--fresh_head'], 'give --init_from too'),
     ('clock_twohead', ['--trunk=report_clock_cnn', '--widths=8,8,8,8'], 'does not apply to report_clock_cnn'),
     ('evaluate', ['--clock_data_dir=/tmp'], 'no config.json'),

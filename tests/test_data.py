@@ -60,3 +60,22 @@ def test_a_turn_warmup_renders_clocks_nearly_upright_first_and_turned_any_way_af
   assert not np.array_equal(first, later)
   assert _source(fresh_data=True).turn(0) is None  # no warm-up: the turn is drawn as it always was
   assert looks.draw(keys[0], True, 'all', source.turn(0)).rotation == 0  # upright stays upright
+
+
+def test_erasing_wraps_either_source_and_changes_one_rectangle_of_the_pictures_it_picks():
+  assert isinstance(_source(erase=0.5).source, data.Stored)
+  assert isinstance(_source(fresh_data=True, erase=0.5).source, data.FreshClocks)
+  assert not isinstance(_source(fresh_data=True), data.Erased)  # no erasing: the batches are as they always were
+  images = np.arange(4 * 48 * 48, dtype=np.int32).reshape(4, 48, 48) % 251
+  labels = np.arange(8, dtype=np.int32).reshape(4, 2)
+  indices = jnp.arange(4)
+  erased, erased_labels = _source(erase=1.0).batch((images, labels), indices, jax.random.key(0), 0)
+  np.testing.assert_array_equal(erased_labels, labels)
+  for image, out in zip(images, np.asarray(erased)):
+    changed = np.argwhere(image != out)
+    assert len(changed), 'an erased picture changes'
+    (top, left), (bottom, right) = changed.min(0), changed.max(0)
+    assert len(np.unique(out[top:bottom + 1, left:right + 1])) == 1  # one grey fills the box
+    assert 0.02 * 48 * 48 * 0.5 < (bottom - top + 1) * (right - left + 1) < 0.15 * 48 * 48 * 1.5
+  kept, _ = _source(erase=1e-9).batch((images, labels), indices, jax.random.key(0), 0)
+  np.testing.assert_array_equal(kept, images)

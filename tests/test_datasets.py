@@ -235,3 +235,13 @@ def test_tfds_copy_when_no_files(tmp_path, load, image_shape):
   for images, labels in (splits.train, splits.val, splits.test):
     assert images.dtype == np.float32 and labels.dtype == np.int32
     assert 0 <= images.min() and images.max() <= 1
+
+
+def test_erase_rectangles_erases_the_share_asked_for_and_keeps_channels_together():
+  images = np.full((2000, 20, 20, 3), 300.0, np.float32)  # above any grey, so every erased pixel shows
+  out = np.asarray(datasets.erase_rectangles(jax.random.PRNGKey(0), images, 0.3))
+  erased = (out != 300).any(axis=(1, 2, 3))
+  assert abs(erased.mean() - 0.3) < 0.04
+  areas = (out[erased] != 300).all(-1).sum(axis=(1, 2)) / 400
+  assert areas.min() >= 0.01 and areas.max() <= 0.2 and 0.06 < areas.mean() < 0.11
+  assert np.array_equal(out[..., 0] != 300, out[..., 2] != 300)

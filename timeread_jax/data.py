@@ -2,7 +2,8 @@
 
 A batch source makes one step's (images, labels) inside the jitted step from the arrays it put on the devices and
 the step's key: `Stored` gathers them from the training split (optionally augmented), `FreshClocks` renders new
-synthetic clocks instead. The training loop sees only this interface, so a new kind of data is a new source.
+synthetic clocks instead, and `Erased` erases part of another source's pictures. The training loop sees only this
+interface, so a new kind of data is a new source.
 """
 import dataclasses
 from typing import Protocol
@@ -76,11 +77,28 @@ class FreshClocks:
     return jnp.minimum(1.0, (step + 1) / self.turn_warmup_steps)
 
 
+@dataclasses.dataclass(frozen=True)
+class Erased:
+  """`source`'s batches with a rectangle of a `probability` of their pictures erased (`datasets.erase_rectangles`)."""
+  source: BatchSource
+  probability: float
+
+  def device_data(self, train_split: tuple):
+    return self.source.device_data(train_split)
+
+  def batch(self, data, indices, key, step):
+    source_key, erase_key = jax.random.split(key)
+    images, labels = self.source.batch(data, indices, source_key, step)
+    return datasets.erase_rectangles(erase_key, images, self.probability), labels
+
+
 def batch_source(config: Config, steps_per_epoch: int) -> BatchSource:
   if config.fresh_data:
-    return FreshClocks(config.image_size, 'seen' if config.held_out_styles else 'all',
-                       turn_warmup_steps=config.turn_warmup_epochs * steps_per_epoch)
-  return Stored(augment=config.augment)
+    source = FreshClocks(config.image_size, 'seen' if config.held_out_styles else 'all',
+                         turn_warmup_steps=config.turn_warmup_epochs * steps_per_epoch)
+  else:
+    source = Stored(augment=config.augment)
+  return Erased(source, config.erase) if config.erase else source
 
 
 def load_splits(config: Config) -> datasets.Splits:

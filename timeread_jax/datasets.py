@@ -43,6 +43,27 @@ def flip_and_shift(key: jax.Array, images: jax.Array, max_shift: int = 2) -> jax
   return jax.vmap(crop)(jnp.pad(images, border), offsets)
 
 
+def erase_rectangles(key: jax.Array, images: jax.Array, probability: float, min_area: float = 0.02,
+                     max_area: float = 0.15) -> jax.Array:
+  """Random erasing (Zhong et al., 2017) on the device: in each image (N, H, W[, C]), with `probability`, a
+  rectangle of `min_area` to `max_area` of the picture (aspect 1/3 to 3) becomes one random grey (0-255), an
+  occluder or a glare unlike any the clock renderer draws, which the reader must read past."""
+  area_key, aspect_key, place_key, erase_key, grey_key = jax.random.split(key, 5)
+  num, height, width = images.shape[:3]
+  area = jax.random.uniform(area_key, (num,), minval=min_area, maxval=max_area) * height * width
+  aspect = jnp.exp(jax.random.uniform(aspect_key, (num,), minval=-jnp.log(3.0), maxval=jnp.log(3.0)))
+  size = jnp.stack([jnp.minimum(jnp.sqrt(area * aspect), height), jnp.minimum(jnp.sqrt(area / aspect), width)], -1)
+  corner = jax.random.uniform(place_key, (num, 2)) * (jnp.array([height, width]) - size)
+  rows = jnp.arange(height)[None, :, None] + 0.5
+  cols = jnp.arange(width)[None, None, :] + 0.5
+  inside = ((rows >= corner[:, 0, None, None]) & (rows < (corner[:, 0] + size[:, 0])[:, None, None])
+            & (cols >= corner[:, 1, None, None]) & (cols < (corner[:, 1] + size[:, 1])[:, None, None]))
+  inside &= jax.random.bernoulli(erase_key, probability, (num,))[:, None, None]
+  grey = jax.random.randint(grey_key, (num, 1, 1), 0, 256).astype(images.dtype)
+  extra = (1,) * (images.ndim - 3)
+  return jnp.where(inside.reshape(inside.shape + extra), grey.reshape(grey.shape + extra), images)
+
+
 def standardize(splits: Splits) -> Splits:
   """Each pixel centred and scaled by its mean and standard deviation over the training images, as Géron's
   notebooks prepare Fashion-MNIST; validation and test use the training statistics."""

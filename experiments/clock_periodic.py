@@ -11,11 +11,18 @@ from timeread_jax.config import Config
 
 flags.adopt_module_key_flags(clock)
 _HANDS = flags.DEFINE_bool('hands', False, 'One (sin, cos) pair per hand instead of one for the dial position.')
+_HOUR_WEIGHT = flags.DEFINE_float('hour_weight', 1.0, "With --hands: the weight of the hour hand's squared error "
+                                   "against the minute hand's (the hour is wrong past 15 degrees).")
 
 
 def make_config() -> Config:
   """The run this experiment's flags describe (experiments.compare_keras builds it too)."""
-  return clock.make_config('clock_periodic', 'periodic', hands=_HANDS.value)
+  if _HOUR_WEIGHT.value != 1 and not _HANDS.value:
+    cli.fail('--hour_weight weighs the hour hand against the minute hand: give --hands too')
+  if _HOUR_WEIGHT.value <= 0:
+    cli.fail(f'--hour_weight must be positive, not {_HOUR_WEIGHT.value}')
+  options = {'hour_weight': _HOUR_WEIGHT.value} if _HOUR_WEIGHT.value != 1 else {}
+  return clock.make_config('clock_periodic', 'periodic', hands=_HANDS.value, **options)
 
 
 def main(argv):

@@ -173,7 +173,8 @@ def _periodic_loss(representation, labels, outputs):
   targets = _unit_circle(metrics.dial_minutes(labels) / metrics.MINUTES_PER_DIAL)
   if representation.hands:
     targets = keras.ops.concatenate([targets, _unit_circle(labels[:, 1] / 60)], -1)
-  return keras.ops.sum((outputs - targets) ** 2, -1)
+  squared = (outputs - targets) ** 2
+  return representation.hour_weight * keras.ops.sum(squared[:, :2], -1) + keras.ops.sum(squared[:, 2:], -1)
 
 
 # The losses of representations.py in keras.ops (metrics.dial_minutes is plain arithmetic: it runs on any backend's

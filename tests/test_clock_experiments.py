@@ -111,6 +111,8 @@ def test_evaluate_without_a_workdir_scores_the_shipped_reader_or_a_named_one(clo
     ('clock_twohead', ['--widths=8,x'], 'widths'),
     ('clock_twohead', ['--erase=1.5'], 'erase'),
     ('clock_periodic', ['--fresh_head'], 'give --init_from too'),
+    ('clock_periodic', ['--hour_weight=4'], 'give --hands too'),
+    ('clock_periodic', ['--hands', '--hour_weight=0'], 'must be positive'),
     ('clock_twohead', ['--trunk=report_clock_cnn', '--widths=8,8,8,8'], 'does not apply to report_clock_cnn'),
     ('evaluate', ['--clock_data_dir=/tmp'], 'no config.json'),
     ('evaluate', ['--clock_data_dir=/tmp,/tmp', '--predictions_out=/tmp/p.npy'], 'one --clock_data_dir'),

@@ -83,6 +83,18 @@ def test_periodic_hands_corrects_an_hour_hand_that_is_off_by_twenty_minutes():
   np.testing.assert_allclose(representation.decode(outputs), [175, 185], atol=1e-3)
 
 
+def test_periodic_hour_weight_scales_the_hour_hands_error_alone():
+  labels = np.array([[2, 55], [3, 5]])
+  plain, weighted = representations.Periodic(hands=True), representations.Periodic(hands=True, hour_weight=4.0)
+  hour_off = np.array(plain.encode(labels)) + np.array([0.1, -0.2, 0, 0])
+  minute_off = np.array(plain.encode(labels)) + np.array([0, 0, 0.1, -0.2])
+  np.testing.assert_allclose(weighted.loss(hour_off, labels), 4 * plain.loss(hour_off, labels), rtol=1e-6)
+  np.testing.assert_allclose(weighted.loss(minute_off, labels), plain.loss(minute_off, labels), rtol=1e-6)
+  for options in ({'hour_weight': 2.0}, {'hands': True, 'hour_weight': 0.0}):
+    with pytest.raises(ValueError, match='hour_weight'):
+      representations.Periodic(**options)
+
+
 def test_losses_are_per_example_and_zero_when_perfect():
   for representation in (representations.Periodic(), representations.Periodic(hands=True)):
     losses = representation.loss(representation.encode(ALL_TIMES), ALL_TIMES)

@@ -30,7 +30,7 @@ class Config:
   held_out_styles: bool = False  # synthetic clocks only: train on the seen dial styles, validate on unseen ones
   turn_warmup_epochs: int = 0  # fresh clocks only: their in-plane turn grows from none to any over these epochs
   augment: bool = False  # Task 1 only: random horizontal flips and shifts of each training batch
-  erase: float = 0.0  # the share of training pictures with a rectangle erased to one grey (augmentation)
+  erase: float = 0.0  # uint8 pictures (a clock flag): the share of training pictures with a rectangle made one grey
   standardize: bool = False  # Task 1 only: pixels standardized with the training split's statistics
   optimizer: str = 'adam'
   learning_rate: float = 1e-4

@@ -21,6 +21,7 @@ def make_config() -> Config:
     cli.fail('--hour_weight weighs the hour hand against the minute hand: give --hands too')
   if _HOUR_WEIGHT.value <= 0:
     cli.fail(f'--hour_weight must be positive, not {_HOUR_WEIGHT.value}')
+  # Left out at 1, so that the runs and readers made before the flag existed keep their settings (resume, init_from).
   options = {'hour_weight': _HOUR_WEIGHT.value} if _HOUR_WEIGHT.value != 1 else {}
   return clock.make_config('clock_periodic', 'periodic', hands=_HANDS.value, **options)
 

@@ -70,7 +70,7 @@ for variant in $variants; do
   train "$variant" "${variant%/*}" "$flags/$variant.flags" &
 done
 wait
-if [ -d "$root/fashion_cnn" ] && [ -z "${ONLY:-}" ]; then
+if [ -z "${ONLY:-}" ]; then
   $python -c "from experiments import report; print(report.write_report('fashion_cnn', '$root/fashion_cnn', {}))"
 fi
 

@@ -13,6 +13,8 @@ flags.adopt_module_key_flags(clock)
 _HANDS = flags.DEFINE_bool('hands', False, 'One (sin, cos) pair per hand instead of one for the dial position.')
 _HOUR_WEIGHT = flags.DEFINE_float('hour_weight', 1.0, "With --hands: the weight of the hour hand's squared error "
                                    "against the minute hand's (the hour is wrong past 15 degrees).")
+_DISTANCE_LOSS = flags.DEFINE_bool('distance_loss', False, "Each (sin, cos) pair's loss is its distance from the "
+                                   'target, not its square: the pull does not fade as a hand closes in.')
 
 
 def make_config() -> Config:
@@ -21,8 +23,10 @@ def make_config() -> Config:
     cli.fail('--hour_weight weighs the hour hand against the minute hand: give --hands too')
   if _HOUR_WEIGHT.value <= 0:
     cli.fail(f'--hour_weight must be positive, not {_HOUR_WEIGHT.value}')
-  # Left out at 1, so that the runs and readers made before the flag existed keep their settings (resume, init_from).
-  options = {'hour_weight': _HOUR_WEIGHT.value} if _HOUR_WEIGHT.value != 1 else {}
+  # Left out at their defaults, so that the runs and readers made before these flags existed keep their settings
+  # (resume, init_from).
+  options = {name: value for name, value, default in (('hour_weight', _HOUR_WEIGHT.value, 1),
+                                                      ('distance', _DISTANCE_LOSS.value, False)) if value != default}
   return clock.make_config('clock_periodic', 'periodic', hands=_HANDS.value, **options)
 
 

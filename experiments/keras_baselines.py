@@ -173,8 +173,10 @@ def _periodic_loss(representation, labels, outputs):
   targets = _unit_circle(metrics.dial_minutes(labels) / metrics.MINUTES_PER_DIAL)
   if representation.hands:
     targets = keras.ops.concatenate([targets, _unit_circle(labels[:, 1] / 60)], -1)
-  squared = (outputs - targets) ** 2
-  return representation.hour_weight * keras.ops.sum(squared[:, :2], -1) + keras.ops.sum(squared[:, 2:], -1)
+  errors = keras.ops.sum(keras.ops.reshape((outputs - targets) ** 2, (-1, targets.shape[-1] // 2, 2)), -1)
+  if representation.distance:
+    errors = keras.ops.sqrt(errors + 1e-12)
+  return representation.hour_weight * errors[:, 0] + keras.ops.sum(errors[:, 1:], -1)
 
 
 # The losses of representations.py in keras.ops (metrics.dial_minutes is plain arithmetic: it runs on any backend's

@@ -114,6 +114,7 @@ def test_a_twin_computes_what_its_flax_model_computes_with_the_same_weights(conf
     ('categorical', {'num_classes': 10}), ('classify', {'num_classes': 24}), ('classify', {'num_classes': 720}),
     ('regress', {}), ('regress', {'cyclic': True}), ('twohead', {}), ('twohead', {'minute': 'regress'}), ('periodic', {}),
     ('periodic', {'hands': True}), ('periodic', {'hands': True, 'hour_weight': 4.0}),
+    ('periodic', {'distance': True}), ('periodic', {'hands': True, 'hour_weight': 4.0, 'distance': True}),
 ])
 def test_keras_losses_are_the_representations_losses(representation, options):
   config = Config(experiment='test', data='', model='mlp', representation=representation,

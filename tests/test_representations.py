@@ -95,6 +95,24 @@ def test_periodic_hour_weight_scales_the_hour_hands_error_alone():
       representations.Periodic(**options)
 
 
+def test_periodic_distance_loss_is_each_pairs_distance_and_pulls_as_hard_near_the_target():
+  labels = np.array([[2, 55], [3, 5]])
+  squared, distance = representations.Periodic(hands=True), representations.Periodic(hands=True, distance=True)
+  targets = np.array(squared.encode(labels))
+  for offset in ([0.3, -0.4, 0, 0], [0, 0, 0.3, -0.4]):  # one hand 0.5 off, the other right
+    np.testing.assert_allclose(distance.loss(targets + np.array(offset), labels), [0.5, 0.5], rtol=1e-5)
+  weighted = representations.Periodic(hands=True, hour_weight=4.0, distance=True)
+  np.testing.assert_allclose(weighted.loss(targets + np.array([0.3, -0.4, 0.3, -0.4]), labels), [2.5, 2.5], rtol=1e-5)
+
+  def pull(representation, step):  # the loss gradient's size with the hour hand `step` off along sin
+    outputs = targets + np.array([step, 0, 0, 0])
+    return float(jnp.linalg.norm(jax.grad(lambda o: representation.loss(o, labels).sum())(jnp.asarray(outputs))[0]))
+  assert pull(distance, 0.01) == pytest.approx(pull(distance, 0.3), rel=1e-3)  # the square's falls 30 times
+  assert pull(squared, 0.3) == pytest.approx(30 * pull(squared, 0.01), rel=1e-3)
+  at_target = jax.grad(lambda o: distance.loss(o, labels).sum())(jnp.asarray(targets))
+  assert np.all(np.isfinite(at_target)) and float(jnp.max(distance.loss(targets, labels))) < 1e-5
+
+
 def test_losses_are_per_example_and_zero_when_perfect():
   for representation in (representations.Periodic(), representations.Periodic(hands=True)):
     losses = representation.loss(representation.encode(ALL_TIMES), ALL_TIMES)

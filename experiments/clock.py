@@ -26,6 +26,8 @@ flags.DEFINE_string('init_from', '', 'Start from the weights of this trained rea
 flags.DEFINE_bool('fresh_head', False, 'With --init_from: take the trained reader\'s trunk only and start the head '
                   'fresh, so the reader may be of another representation (e.g. a periodic reader on the two-head '
                   "reader's trunk).")
+flags.DEFINE_integer('head_only_epochs', 0, 'With --fresh_head: hold the trunk still over these first epochs while '
+                     'the new head learns on it, then train both (linear probing before fine-tuning).', lower_bound=0)
 flags.DEFINE_bool('fresh_data', False, 'Render a new batch of synthetic clocks every step instead of reusing a '
                   'fixed training set (validation and test stay fixed).')
 flags.DEFINE_integer('turn_warmup_epochs', 0, 'With --fresh_data: over these first epochs the rendered clocks turn '
@@ -46,12 +48,14 @@ def make_config(experiment: str, representation: str, **representation_options) 
       cli.fail(f'--{flag} renders synthetic clocks: it cannot be combined with --clock_data_dir')
   if FLAGS.fresh_head and not FLAGS.init_from:
     cli.fail('--fresh_head keeps the trunk of the reader --init_from names: give --init_from too')
+  if FLAGS.head_only_epochs and not FLAGS.fresh_head:
+    cli.fail('--head_only_epochs holds a trained trunk still under a new head: give --init_from and --fresh_head')
   return common.make_config(
       experiment=experiment, data='clocks', data_dir=FLAGS.clock_data_dir, image_size=int(FLAGS.image_size),
       clock_generator=0 if FLAGS.clock_data_dir else render.GENERATOR_VERSION,
       fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles,
       turn_warmup_epochs=FLAGS.turn_warmup_epochs, erase=FLAGS.erase,
       init_from=os.path.abspath(FLAGS.init_from) if FLAGS.init_from else '', fresh_head=FLAGS.fresh_head,
-      model=FLAGS.trunk,
+      head_only_epochs=FLAGS.head_only_epochs, model=FLAGS.trunk,
       model_options=common.model_options(FLAGS.trunk, TRUNK_FLAGS), representation=representation,
       representation_options=representation_options)

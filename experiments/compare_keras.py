@@ -167,6 +167,8 @@ def main(experiment: ModuleType, argv: list[str]) -> None:
   changing = [name for name in ('fresh_data', 'augment', 'erase') if getattr(config, name)]
   if changing:
     cli.fail(f'--{changing[0]} changes batches inside the JAX train step, which the Keras twin has no copy of')
+  if config.init_from:
+    cli.fail('--init_from starts the JAX run from trained weights, which the Keras twin has no copy of')
   if config.monitor not in ('val_loss', 'val_accuracy') or (config.monitor == 'val_accuracy'
                                                              and config.representation != 'categorical'):
     cli.fail(f'--monitor={config.monitor}: the Keras twin monitors val_loss, or val_accuracy for Task 1')

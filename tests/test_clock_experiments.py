@@ -59,6 +59,20 @@ def periodic_workdir(clock_dir, tmp_path_factory):
   return workdir
 
 
+def test_head_only_epochs_train_a_new_head_on_the_trunk_it_was_given(periodic_workdir, clock_dir, tmp_path):
+  import jax  # pylint: disable=g-import-not-at-top
+  from timeread_jax import models, readers  # pylint: disable=g-import-not-at-top
+  result = _run('clock_twohead', *_smoke_flags(tmp_path, clock_dir), f'--init_from={periodic_workdir}',
+                '--fresh_head', '--head_only_epochs=1')  # all of its one epoch
+  assert result.returncode == 0, result.stderr[-2000:]
+  given, trained = (readers.open_reader(str(path)) for path in (periodic_workdir, tmp_path))
+  head = models.head_modules(trained.model, (75, 75, 1))
+  assert head and set(trained.variables['params']) == set(given.variables['params'])
+  for name, params in trained.variables['params'].items():
+    same = jax.tree.map(np.array_equal, params, given.variables['params'][name])  # the head's shapes differ
+    assert all(jax.tree.leaves(same)) == (name not in head), name
+
+
 def test_evaluate_scores_a_workdir_and_writes_readings(periodic_workdir, clock_dir, tmp_path):
   predictions = tmp_path / 'readings.npy'
   result = _run('evaluate', f'--workdir={periodic_workdir}', f'--clock_data_dir={clock_dir}',
@@ -111,6 +125,8 @@ def test_evaluate_without_a_workdir_scores_the_shipped_reader_or_a_named_one(clo
     ('clock_twohead', ['--widths=8,x'], 'widths'),
     ('clock_twohead', ['--erase=1.5'], 'erase'),
     ('clock_periodic', ['--fresh_head'], 'give --init_from too'),
+    ('clock_periodic', ['--init_from=timeread_jax/pretrained/clock_reader.msgpack', '--head_only_epochs=2'],
+     'give --init_from and --fresh_head'),
     ('clock_periodic', ['--hour_weight=4'], 'give --hands too'),
     ('clock_periodic', ['--hands', '--hour_weight=0'], 'must be positive'),
     ('clock_twohead', ['--trunk=report_clock_cnn', '--widths=8,8,8,8'], 'does not apply to report_clock_cnn'),

@@ -41,6 +41,18 @@ def test_cosine_schedule_decays_the_rate_to_zero_over_the_epochs():
   assert rates[0] == pytest.approx(1) and rates[5] == pytest.approx(0.5) and rates[10] == pytest.approx(0, abs=1e-6)
 
 
+def test_head_only_epochs_hold_all_but_the_head_still_then_train_both():
+  config = _config('', optimizer='sgd', learning_rate=1.0, head_only_epochs=1)
+  optimizer = make_optimizer(config, steps_per_epoch=2, head_modules={'Dense_1'})
+  params = {'Conv_0': {'kernel': np.zeros(2)}, 'Dense_1': {'kernel': np.zeros(2), 'bias': np.zeros(())}}
+  grads = jax.tree.map(np.ones_like, params)
+  state = optimizer.init(params)
+  for step in range(3):
+    updates, state = optimizer.update(grads, state, params)
+    np.testing.assert_allclose(updates['Dense_1']['kernel'], -1)
+    np.testing.assert_allclose(updates['Conv_0']['kernel'], 0 if step < 2 else -1)
+
+
 @pytest.mark.parametrize('requested, steps, on_cpu_conv, expected', [
     (0, 12, False, 12), (0, 12, True, 1), (5, 12, False, 4), (7, 7, False, 7), (100, 12, False, 12), (4, 13, True, 1)])
 def test_steps_per_call_divides_the_epoch(monkeypatch, requested, steps, on_cpu_conv, expected):

@@ -46,6 +46,7 @@ class Config:
   dtype: str = 'float32'  # compute dtype; parameters stay float32
   init_from: str = ''  # a trained reader (workdir or saved file) whose weights start the run: fine-tuning
   fresh_head: bool = False  # with init_from: the reader's trunk only, under a new head (any representation)
+  head_only_epochs: int = 0  # with fresh_head: the trunk held still over these first epochs while the head learns
 
   @property
   def seeds(self) -> list[int]:

@@ -38,8 +38,24 @@ class TrainState(flax.struct.PyTreeNode):
   rng: jax.Array  # a raw uint32 key; step keys are folded in from it, so resuming replays the same randomness
 
 
-def make_optimizer(config: Config, steps_per_epoch: int) -> optax.GradientTransformation:
-  """Optax optimizers with Keras' defaults where they differ, so results compare with the report."""
+def make_optimizer(config: Config, steps_per_epoch: int, head_modules=frozenset()) -> optax.GradientTransformation:
+  """Optax optimizers with Keras' defaults where they differ, so results compare with the report; with
+  `config.head_only_epochs`, one that leaves all but the top-level `head_modules` still over those epochs."""
+  optimizer = _optimizer(config, steps_per_epoch)
+  if not config.head_only_epochs:
+    return optimizer
+  # A new head's first, large gradients would otherwise reach into a trained trunk and undo some of what it knows
+  # (linear probing before fine-tuning). The trunk's moments gather meanwhile, so it starts moving on measured ones.
+  held_steps = config.head_only_epochs * steps_per_epoch
+  trunk = optax.chain(_optimizer(config, steps_per_epoch),
+                      optax.scale_by_schedule(lambda step: (step >= held_steps).astype(jnp.float32)))
+  return optax.multi_transform(
+      {'head': optimizer, 'trunk': trunk},
+      lambda params: {name: jax.tree.map(lambda _: 'head' if name in head_modules else 'trunk', tree)
+                      for name, tree in params.items()})
+
+
+def _optimizer(config: Config, steps_per_epoch: int) -> optax.GradientTransformation:
   if config.schedule == 'constant':
     learning_rate = config.learning_rate
   elif config.schedule == 'cosine':
@@ -79,8 +95,9 @@ class Trainer:
     self.dtype = jnp.dtype(config.dtype)
     self.model = models.build(config.model, self.representation.num_outputs, dtype=self.dtype,
                               **config.model_options)
-    self.optimizer = make_optimizer(config, steps_per_epoch)
     self.input_shape = input_shape
+    self.optimizer = make_optimizer(config, steps_per_epoch,
+                                    models.head_modules(self.model, input_shape) if config.head_only_epochs else ())
     self.source = data.batch_source(config, steps_per_epoch)
     # Data parallelism: every device holds the data and the state; each step's batch is split along `data`.
     self.mesh = jax.make_mesh((jax.device_count(),), ('data',), axis_types=(jax.sharding.AxisType.Auto,))

@@ -33,6 +33,9 @@ flags.DEFINE_bool('fresh_data', False, 'Render a new batch of synthetic clocks e
 flags.DEFINE_integer('turn_warmup_epochs', 0, 'With --fresh_data: over these first epochs the rendered clocks turn '
                      'from upright to any way, so that a new reader learns the hands before it must find 12 by the '
                      'numerals (it sits at chance for many epochs without).', lower_bound=0)
+flags.DEFINE_float('via_75px', 0.0, 'At --image_size=150: the share of training pictures halved to 75 px and '
+                   'enlarged back, as a 150 px reader sees a 75 px photo (the real development photos are 75 px).',
+                   lower_bound=0, upper_bound=1)
 flags.DEFINE_float('erase', 0.0, 'Augmentation: the share of training pictures in which a random rectangle (2-15% '
                   'of the picture) is erased to one grey, an occluder the renderer does not draw.', lower_bound=0,
                   upper_bound=1)
@@ -48,13 +51,15 @@ def make_config(experiment: str, representation: str, **representation_options) 
       cli.fail(f'--{flag} renders synthetic clocks: it cannot be combined with --clock_data_dir')
   if FLAGS.fresh_head and not FLAGS.init_from:
     cli.fail('--fresh_head keeps the trunk of the reader --init_from names: give --init_from too')
+  if FLAGS.via_75px and int(FLAGS.image_size) != 150:
+    cli.fail('--via_75px shows 150 px pictures as 75 px photos of them: give --image_size=150')
   if FLAGS.head_only_epochs and not FLAGS.fresh_head:
     cli.fail('--head_only_epochs holds a trained trunk still under a new head: give --init_from and --fresh_head')
   return common.make_config(
       experiment=experiment, data='clocks', data_dir=FLAGS.clock_data_dir, image_size=int(FLAGS.image_size),
       clock_generator=0 if FLAGS.clock_data_dir else render.GENERATOR_VERSION,
       fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles,
-      turn_warmup_epochs=FLAGS.turn_warmup_epochs, erase=FLAGS.erase,
+      turn_warmup_epochs=FLAGS.turn_warmup_epochs, erase=FLAGS.erase, via_75px=FLAGS.via_75px,
       init_from=os.path.abspath(FLAGS.init_from) if FLAGS.init_from else '', fresh_head=FLAGS.fresh_head,
       head_only_epochs=FLAGS.head_only_epochs, model=FLAGS.trunk,
       model_options=common.model_options(FLAGS.trunk, TRUNK_FLAGS), representation=representation,

@@ -164,7 +164,7 @@ def main(experiment: ModuleType, argv: list[str]) -> None:
     cli.fail('--seeds does not apply: a comparison trains one seed in each framework')
   workdir = cli.require('workdir', 'where the runs, compare.md and compare.json go')
   config = experiment.make_config()
-  changing = [name for name in ('fresh_data', 'augment', 'erase') if getattr(config, name)]
+  changing = [name for name in ('fresh_data', 'augment', 'erase', 'via_75px') if getattr(config, name)]
   if changing:
     cli.fail(f'--{changing[0]} changes batches inside the JAX train step, which the Keras twin has no copy of')
   if config.init_from:

@@ -124,6 +124,7 @@ def test_evaluate_without_a_workdir_scores_the_shipped_reader_or_a_named_one(clo
     ('clock_twohead', ['--turn_warmup_epochs=2'], 'give --fresh_data, or --turn_warmup_epochs=0'),
     ('clock_twohead', ['--widths=8,x'], 'widths'),
     ('clock_twohead', ['--erase=1.5'], 'erase'),
+    ('clock_twohead', ['--image_size=75', '--via_75px=0.5'], 'give --image_size=150'),
     ('clock_periodic', ['--fresh_head'], 'give --init_from too'),
     ('clock_periodic', ['--init_from=timeread_jax/pretrained/clock_reader.msgpack', '--head_only_epochs=2'],
      'give --init_from and --fresh_head'),

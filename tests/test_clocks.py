@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import jax
 import numpy as np
 import pytest
 from PIL import Image
@@ -164,6 +165,14 @@ def test_reader_pictures_are_stretched_as_rendered_ones():
   pictures = clocks.reader_pictures(dim, _SMALL, chunk_size=1)
   assert pictures[0].min() == 0 and pictures[0].max() == 255 and np.all(pictures[1] == 0)
   assert np.corrcoef(pictures[0].ravel(), rendered[0].ravel())[0, 1] > 0.999
+
+
+def test_through_75px_shows_a_150px_picture_as_a_reader_sees_its_75px_file():
+  images, _ = clocks.make_clocks(4, seed=3)
+  seen = np.asarray(clocks.through_75px(jax.numpy.asarray(images))).astype(int)
+  file_75px = clocks.reader_pictures(clocks.resize_images(images, 75), 150)  # evaluate's path for a 75 px file
+  assert np.abs(seen - file_75px).mean() < 1 and np.abs(seen - file_75px).max() <= 4  # bilinear, jax's and PIL's
+  assert np.abs(seen - images).mean() > 3  # and blurrier than the render
 
 
 def _make_clocks_cli(*flags):

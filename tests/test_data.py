@@ -3,6 +3,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from timeread_jax import clocks
 from timeread_jax import data
 from timeread_jax import looks
 from timeread_jax.config import Config
@@ -13,8 +14,8 @@ def _source(steps_per_epoch=1, **overrides):
 
 
 def _config(**overrides):
-  return Config(experiment='test', data='clocks', model='clocknet', representation='twohead', image_size=48,
-                **overrides)
+  return Config(**{'experiment': 'test', 'data': 'clocks', 'model': 'clocknet', 'representation': 'twohead',
+                   'image_size': 48, **overrides})
 
 
 def test_stored_batches_are_the_examples_at_the_indices():
@@ -79,3 +80,16 @@ def test_erasing_wraps_either_source_and_changes_one_rectangle_of_the_pictures_i
     assert 0.02 * 48 * 48 * 0.5 < (bottom - top + 1) * (right - left + 1) < 0.15 * 48 * 48 * 1.5
   kept, _ = _source(erase=1e-9).batch((images, labels), indices, jax.random.key(0), 0)
   np.testing.assert_array_equal(kept, images)
+
+
+def test_through_75px_wraps_a_source_and_shows_the_share_it_picks_as_75px_photos():
+  images, labels = clocks.make_clocks(6, seed=5)
+  indices = jnp.arange(6)
+  source = _source(image_size=150, via_75px=1.0, erase=0.5)
+  assert isinstance(source, data.Erased) and isinstance(source.source, data.Through75px)  # then erased
+  seen, seen_labels = source.source.batch((images, labels), indices, jax.random.key(0), 0)
+  np.testing.assert_array_equal(seen_labels, labels)
+  np.testing.assert_array_equal(seen, clocks.through_75px(jnp.asarray(images)))
+  kept, _ = data.Through75px(data.Stored(), 1e-9).batch((images, labels), indices, jax.random.key(0), 0)
+  np.testing.assert_array_equal(kept, images)
+  assert not isinstance(_source(), data.Through75px)

@@ -31,6 +31,7 @@ class Config:
   turn_warmup_epochs: int = 0  # fresh clocks only: their in-plane turn grows from none to any over these epochs
   augment: bool = False  # Task 1 only: random horizontal flips and shifts of each training batch
   erase: float = 0.0  # uint8 pictures (a clock flag): the share of training pictures with a rectangle made one grey
+  via_75px: float = 0.0  # 150 px clocks: the share of training pictures seen as a 75 px photo of them, enlarged
   standardize: bool = False  # Task 1 only: pixels standardized with the training split's statistics
   optimizer: str = 'adam'
   learning_rate: float = 1e-4

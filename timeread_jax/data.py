@@ -2,7 +2,8 @@
 
 A batch source makes one step's (images, labels) inside the jitted step from the arrays it put on the devices and
 the step's key: `Stored` gathers them from the training split (optionally augmented), `FreshClocks` renders new
-synthetic clocks instead, and `Erased` erases part of another source's pictures. The training loop sees only this
+synthetic clocks instead, `Through75px` shows some of another source's pictures as 75 px photos of them, and
+`Erased` erases part of another source's pictures. The training loop sees only this
 interface, so a new kind of data is a new source.
 """
 import dataclasses
@@ -92,12 +93,31 @@ class Erased:
     return datasets.erase_rectangles(erase_key, images, self.probability), labels
 
 
+@dataclasses.dataclass(frozen=True)
+class Through75px:
+  """`source`'s 150 px batches with a `probability` of their pictures as a 150 px reader sees a 75 px photo
+  (`clocks.through_75px`), blurrier than any 150 px render: the real development photos are 75 px."""
+  source: BatchSource
+  probability: float
+
+  def device_data(self, train_split: tuple):
+    return self.source.device_data(train_split)
+
+  def batch(self, data, indices, key, step):
+    source_key, pick_key = jax.random.split(key)
+    images, labels = self.source.batch(data, indices, source_key, step)
+    picked = jax.random.bernoulli(pick_key, self.probability, (images.shape[0], 1, 1))
+    return jnp.where(picked, clocks.through_75px(images), images), labels
+
+
 def batch_source(config: Config, steps_per_epoch: int) -> BatchSource:
   if config.fresh_data:
     source = FreshClocks(config.image_size, 'seen' if config.held_out_styles else 'all',
                          turn_warmup_steps=config.turn_warmup_epochs * steps_per_epoch)
   else:
     source = Stored(augment=config.augment)
+  if config.via_75px:
+    source = Through75px(source, config.via_75px)
   return Erased(source, config.erase) if config.erase else source
 
 

@@ -167,12 +167,15 @@ def test_reader_pictures_are_stretched_as_rendered_ones():
   assert np.corrcoef(pictures[0].ravel(), rendered[0].ravel())[0, 1] > 0.999
 
 
-def test_through_75px_shows_a_150px_picture_as_a_reader_sees_its_75px_file():
+def test_some_through_75px_shows_150px_pictures_as_a_reader_sees_their_75px_files():
   images, _ = clocks.make_clocks(4, seed=3)
-  seen = np.asarray(clocks.through_75px(jax.numpy.asarray(images))).astype(int)
+  seen = np.asarray(clocks.some_through_75px(jax.random.key(0), images, 1.0)).astype(int)
   file_75px = clocks.reader_pictures(clocks.resize_images(images, 75), 150)  # evaluate's path for a 75 px file
   assert np.abs(seen - file_75px).mean() < 1 and np.abs(seen - file_75px).max() <= 4  # bilinear, jax's and PIL's
   assert np.abs(seen - images).mean() > 3  # and blurrier than the render
+  picked = np.asarray(clocks.some_through_75px(jax.random.key(0), np.repeat(images, 50, 0), 0.3) != np.repeat(
+      images, 50, 0)).any((1, 2))
+  assert 0.2 < picked.mean() < 0.4
 
 
 def _make_clocks_cli(*flags):

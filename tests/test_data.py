@@ -66,7 +66,7 @@ def test_a_turn_warmup_renders_clocks_nearly_upright_first_and_turned_any_way_af
 def test_erasing_wraps_either_source_and_changes_one_rectangle_of_the_pictures_it_picks():
   assert isinstance(_source(erase=0.5).source, data.Stored)
   assert isinstance(_source(fresh_data=True, erase=0.5).source, data.FreshClocks)
-  assert not isinstance(_source(fresh_data=True), data.Erased)  # no erasing: the batches are as they always were
+  assert not isinstance(_source(fresh_data=True), data.Augmented)  # no erasing: the batches are as they always were
   images = np.arange(4 * 48 * 48, dtype=np.int32).reshape(4, 48, 48) % 251
   labels = np.arange(8, dtype=np.int32).reshape(4, 2)
   indices = jnp.arange(4)
@@ -82,14 +82,14 @@ def test_erasing_wraps_either_source_and_changes_one_rectangle_of_the_pictures_i
   np.testing.assert_array_equal(kept, images)
 
 
-def test_through_75px_wraps_a_source_and_shows_the_share_it_picks_as_75px_photos():
+def test_via_75px_wraps_a_source_and_shows_the_share_it_picks_as_75px_photos():
   images, labels = clocks.make_clocks(6, seed=5)
   indices = jnp.arange(6)
   source = _source(image_size=150, via_75px=1.0, erase=0.5)
-  assert isinstance(source, data.Erased) and isinstance(source.source, data.Through75px)  # then erased
+  assert isinstance(source.source, data.Augmented) and isinstance(source.source.source, data.Stored)  # then erased
   seen, seen_labels = source.source.batch((images, labels), indices, jax.random.key(0), 0)
   np.testing.assert_array_equal(seen_labels, labels)
-  np.testing.assert_array_equal(seen, clocks.through_75px(jnp.asarray(images)))
-  kept, _ = data.Through75px(data.Stored(), 1e-9).batch((images, labels), indices, jax.random.key(0), 0)
+  np.testing.assert_array_equal(seen, clocks.some_through_75px(jax.random.key(1), images, 1.0))
+  kept, _ = _source(image_size=150, via_75px=1e-9).batch((images, labels), indices, jax.random.key(0), 0)
   np.testing.assert_array_equal(kept, images)
-  assert not isinstance(_source(), data.Through75px)
+  assert not isinstance(_source(), data.Augmented)

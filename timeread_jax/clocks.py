@@ -163,13 +163,15 @@ def resize_images(images, image_size: int):
   return resized
 
 
-def through_75px(images: jax.Array) -> jax.Array:
-  """uint8 150 px pictures (N, 150, 150) as a 150 px reader sees a 75 px photo of them, on the device: halved by
-  block means as the course's 75 px files were made, enlarged back and stretched (reader_pictures)."""
+def some_through_75px(key: jax.Array, images: jax.Array, probability: float) -> jax.Array:
+  """uint8 150 px pictures (N, 150, 150), a `probability` of them as a 150 px reader sees a 75 px photo of them,
+  on the device: halved by block means as the course's 75 px files were made, enlarged back and stretched
+  (reader_pictures); blurrier than any 150 px render, as the real development photos reach a 150 px reader."""
   images = jnp.asarray(images)  # resize_images takes numpy's path for numpy arrays
   enlarged = resize_images(resize_images(images, 75), images.shape[1]).astype(jnp.float32)
   low, high = enlarged.min((1, 2), keepdims=True), enlarged.max((1, 2), keepdims=True)
-  return jnp.round(255 * (enlarged - low) / jnp.maximum(high - low, 1)).astype(jnp.uint8)
+  seen = jnp.round(255 * (enlarged - low) / jnp.maximum(high - low, 1)).astype(jnp.uint8)
+  return jnp.where(jax.random.bernoulli(key, probability, (len(images), 1, 1)), seen, images)
 
 
 def reader_pictures(images: np.ndarray, image_size: int, chunk_size: int = 1024) -> np.ndarray:

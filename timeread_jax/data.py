@@ -2,12 +2,12 @@
 
 A batch source makes one step's (images, labels) inside the jitted step from the arrays it put on the devices and
 the step's key: `Stored` gathers them from the training split (optionally augmented), `FreshClocks` renders new
-synthetic clocks instead, `Through75px` shows some of another source's pictures as 75 px photos of them, and
-`Erased` erases part of another source's pictures. The training loop sees only this
-interface, so a new kind of data is a new source.
+synthetic clocks instead, and `Augmented` changes another source's pictures (erasing a rectangle, or showing them
+as 75 px photos of them). The training loop sees only this interface, so a new kind of data is a new source.
 """
 import dataclasses
-from typing import Protocol
+import functools
+from typing import Callable, Protocol
 
 import jax
 import jax.numpy as jnp
@@ -79,35 +79,18 @@ class FreshClocks:
 
 
 @dataclasses.dataclass(frozen=True)
-class Erased:
-  """`source`'s batches with a rectangle of a `probability` of their pictures erased (`datasets.erase_rectangles`)."""
+class Augmented:
+  """`source`'s batches with `augment(key, images)` applied to their pictures, e.g. `datasets.erase_rectangles`."""
   source: BatchSource
-  probability: float
+  augment: Callable[[jax.Array, jax.Array], jax.Array]
 
   def device_data(self, train_split: tuple):
     return self.source.device_data(train_split)
 
   def batch(self, data, indices, key, step):
-    source_key, erase_key = jax.random.split(key)
+    source_key, augment_key = jax.random.split(key)
     images, labels = self.source.batch(data, indices, source_key, step)
-    return datasets.erase_rectangles(erase_key, images, self.probability), labels
-
-
-@dataclasses.dataclass(frozen=True)
-class Through75px:
-  """`source`'s 150 px batches with a `probability` of their pictures as a 150 px reader sees a 75 px photo
-  (`clocks.through_75px`), blurrier than any 150 px render: the real development photos are 75 px."""
-  source: BatchSource
-  probability: float
-
-  def device_data(self, train_split: tuple):
-    return self.source.device_data(train_split)
-
-  def batch(self, data, indices, key, step):
-    source_key, pick_key = jax.random.split(key)
-    images, labels = self.source.batch(data, indices, source_key, step)
-    picked = jax.random.bernoulli(pick_key, self.probability, (images.shape[0], 1, 1))
-    return jnp.where(picked, clocks.through_75px(images), images), labels
+    return self.augment(augment_key, images), labels
 
 
 def batch_source(config: Config, steps_per_epoch: int) -> BatchSource:
@@ -117,8 +100,10 @@ def batch_source(config: Config, steps_per_epoch: int) -> BatchSource:
   else:
     source = Stored(augment=config.augment)
   if config.via_75px:
-    source = Through75px(source, config.via_75px)
-  return Erased(source, config.erase) if config.erase else source
+    source = Augmented(source, functools.partial(clocks.some_through_75px, probability=config.via_75px))
+  if config.erase:
+    source = Augmented(source, functools.partial(datasets.erase_rectangles, probability=config.erase))
+  return source
 
 
 def load_splits(config: Config) -> datasets.Splits:

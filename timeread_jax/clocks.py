@@ -169,8 +169,7 @@ def some_through_75px(key: jax.Array, images: jax.Array, probability: float) -> 
   (reader_pictures); blurrier than any 150 px render, as the real development photos reach a 150 px reader."""
   images = jnp.asarray(images)  # resize_images takes numpy's path for numpy arrays
   enlarged = resize_images(resize_images(images, 75), images.shape[1]).astype(jnp.float32)
-  low, high = enlarged.min((1, 2), keepdims=True), enlarged.max((1, 2), keepdims=True)
-  seen = jnp.round(255 * (enlarged - low) / jnp.maximum(high - low, 1)).astype(jnp.uint8)
+  seen = _stretched(enlarged).astype(jnp.uint8)
   return jnp.where(jax.random.bernoulli(key, probability, (len(images), 1, 1)), seen, images)
 
 
@@ -185,10 +184,15 @@ def reader_pictures(images: np.ndarray, image_size: int, chunk_size: int = 1024)
   resized = resize_images(images, image_size)
   stretched = np.empty_like(resized)
   for start in range(0, len(resized), chunk_size):  # float copies of a chunk, not of the whole set
-    chunk = resized[start:start + chunk_size].astype(np.float32)
-    low, high = chunk.min((1, 2), keepdims=True), chunk.max((1, 2), keepdims=True)
-    stretched[start:start + chunk_size] = np.round(255 * (chunk - low) / np.maximum(high - low, 1))
+    stretched[start:start + chunk_size] = _stretched(resized[start:start + chunk_size].astype(np.float32))
   return stretched
+
+
+def _stretched(pictures):
+  """float pictures (N, S, S), numpy or jax, each min-max stretched to 0-255 and rounded (a flat one to 0)."""
+  xp = np if isinstance(pictures, np.ndarray) else jnp
+  low, high = pictures.min((1, 2), keepdims=True), pictures.max((1, 2), keepdims=True)
+  return xp.round(255 * (pictures - low) / xp.maximum(high - low, 1))
 
 
 def _load_array(path: str) -> np.ndarray:

@@ -1,5 +1,6 @@
 """The flags every clock experiment shares, and the one way to turn them into a clock reader's config."""
 import os
+import sys
 
 from absl import flags
 
@@ -32,7 +33,8 @@ flags.DEFINE_bool('fresh_data', False, 'Render a new batch of synthetic clocks e
                   'fixed training set (validation and test stay fixed).')
 flags.DEFINE_integer('turn_warmup_epochs', 0, 'With --fresh_data: over these first epochs the rendered clocks turn '
                      'from upright to any way, so that a new reader learns the hands before it must find 12 by the '
-                     'numerals (it sits at chance for many epochs without).', lower_bound=0)
+                     'numerals (it sits at chance for many epochs without). Not with --init_from: a trained reader '
+                     'already finds 12.', lower_bound=0)
 flags.DEFINE_float('via_75px', 0.0, 'At --image_size=150: the share of training pictures halved to 75 px and '
                    'enlarged back, as a 150 px reader sees a 75 px photo (the real development photos are 75 px).',
                    lower_bound=0, upper_bound=1)
@@ -43,7 +45,12 @@ flags.DEFINE_float('erase', 0.0, 'Augmentation: the share of training pictures i
 
 def make_config(experiment: str, representation: str, **representation_options) -> Config:
   """The clock reader with `representation` on the clock data the flags choose."""
-  if FLAGS.turn_warmup_epochs and not FLAGS.fresh_data:
+  turn_warmup_epochs = FLAGS.turn_warmup_epochs
+  if turn_warmup_epochs and FLAGS.init_from:  # so that a stage run with a from-scratch flagfile does not warm up
+    print(f'note: --init_from starts from a trained reader: the clocks turn every way from the first step '
+          f'(--turn_warmup_epochs={turn_warmup_epochs} not applied)', file=sys.stderr)
+    turn_warmup_epochs = 0
+  if turn_warmup_epochs and not FLAGS.fresh_data:
     cli.fail('--turn_warmup_epochs turns freshly rendered clocks: give --fresh_data, or '
              '--turn_warmup_epochs=0 to train on a stored set')
   for flag in ('fresh_data', 'held_out_styles'):
@@ -59,7 +66,7 @@ def make_config(experiment: str, representation: str, **representation_options) 
       experiment=experiment, data='clocks', data_dir=FLAGS.clock_data_dir, image_size=int(FLAGS.image_size),
       clock_generator=0 if FLAGS.clock_data_dir else render.GENERATOR_VERSION,
       fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles,
-      turn_warmup_epochs=FLAGS.turn_warmup_epochs, erase=FLAGS.erase, via_75px=FLAGS.via_75px,
+      turn_warmup_epochs=turn_warmup_epochs, erase=FLAGS.erase, via_75px=FLAGS.via_75px,
       init_from=os.path.abspath(FLAGS.init_from) if FLAGS.init_from else '', fresh_head=FLAGS.fresh_head,
       head_only_epochs=FLAGS.head_only_epochs, model=FLAGS.trunk,
       model_options=common.model_options(FLAGS.trunk, TRUNK_FLAGS), representation=representation,

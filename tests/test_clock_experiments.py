@@ -51,6 +51,22 @@ def test_every_clock_flagfile_parses_to_its_own_workdir():
   assert len(workdirs) == len(FLAGFILES)
 
 
+@pytest.mark.parametrize('init_from, warmup_epochs', [('', 10), ('timeread_jax/pretrained/clock_reader.msgpack', 0)])
+def test_the_turn_warms_up_for_a_new_reader_only(init_from, warmup_epochs, capsys, monkeypatch):
+  """fresh_75px.flags warms the turn up; a stage run from a trained reader with the same flagfile does not."""
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  from experiments import clock_periodic  # pylint: disable=g-import-not-at-top
+  monkeypatch.chdir(ROOT)  # the flagfile names another by its path from the root
+  flags.FLAGS.unparse_flags()
+  try:
+    flags.FLAGS(['test', '--flagfile=experiments/flags/clock_periodic/fresh_75px.flags', f'--init_from={init_from}'])
+    config = clock_periodic.make_config()
+  finally:
+    flags.FLAGS.unparse_flags()
+  assert config.fresh_data and config.turn_warmup_epochs == warmup_epochs
+  assert ('--turn_warmup_epochs=10 not applied' in capsys.readouterr().err) == bool(init_from)
+
+
 @pytest.fixture(scope='module')
 def periodic_workdir(clock_dir, tmp_path_factory):
   workdir = tmp_path_factory.mktemp('periodic') / 'run'

@@ -5,7 +5,8 @@
   python -m experiments.evaluate --clock_data_dir=../shared/real-clock-dev,../shared/real-clock-samples
 
 The second is the sim-to-real check: a reader trained on synthetic clocks, scored on the real development photos;
-the third scores the reader that ships with the project (or, with --reader, any saved reader file).
+the third scores the reader that ships with the project (or, with --reader, any saved reader file). Several
+workdirs (or reader files), comma-separated, are scored as one ensemble: their outputs averaged, then decoded.
 Restores the workdir's best checkpoint (of a run of several seeds, the first seed's), reads each DIR/images.npy
 and DIR/labels.npy (150 or 75 px, any N, resized to the reader's size and min-max stretched, as in training) and
 prints its metrics; --rotations averages the reader over turned copies of each picture; --predictions_out writes

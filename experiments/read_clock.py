@@ -6,10 +6,10 @@
 Each photo (PNG, JPEG, BMP, GIF, TIFF or WebP, any size and colour) is converted to grayscale, centre-cropped to
 a square, resized to the reader's size (75 or 150 px) and min-max stretched, as every picture a reader reads. The reader
 is the one that ships with the project, or with --workdir any trained clock workdir's best checkpoint, or with
---reader a saved reader file. --csv writes path, hour (0-11, 0 being 12 o'clock, as in the Leiden labels), minute
-and the reader's confidence (two heads: the hour's probability; periodic readers: the length of the predicted
-(sin, cos) vector). A photo that cannot be read gets one line naming it and the others are still read; the exit
-status is then 1.
+--reader a saved reader file; several of either, comma-separated, read as one ensemble (their outputs averaged).
+--csv writes path, hour (0-11, 0 being 12 o'clock, as in the Leiden labels), minute and the reader's confidence
+(two heads: the hour's probability; periodic readers: the length of the predicted (sin, cos) vector). A photo
+that cannot be read gets one line naming it and the others are still read; the exit status is then 1.
 """
 import csv
 import io

@@ -127,6 +127,18 @@ def test_evaluate_without_a_workdir_scores_the_shipped_reader_or_a_named_one(clo
       'error: /nonexistent.msgpack: no such file; a saved reader is a .msgpack file with its .json beside it']
 
 
+def test_evaluate_reads_several_workdirs_as_one_ensemble(periodic_workdir, trained, clock_dir):
+  alone, twice = (_run('evaluate', f'--workdir={workdirs}', f'--clock_data_dir={clock_dir}')
+                  for workdirs in (periodic_workdir, f'{periodic_workdir},{periodic_workdir}'))
+  assert alone.returncode == twice.returncode == 0, twice.stderr
+  alone, twice = (json.loads(result.stdout) for result in (alone, twice))
+  assert twice['reader'] == f'{periodic_workdir},{periodic_workdir}'
+  assert twice['cse_minutes'] == pytest.approx(alone['cse_minutes'], abs=1e-4)
+  mixed = _run('evaluate', f'--workdir={periodic_workdir},{trained[0]}', f'--clock_data_dir={clock_dir}')
+  assert mixed.returncode == 2 and len(mixed.stderr.strip().splitlines()) == 1
+  assert 'readers that decode alike' in mixed.stderr
+
+
 @pytest.mark.parametrize('module, args, message', [
     ('clock_twohead', ['--image_size=100'], 'image_size'),
     ('clock_twohead', ['--epochs=-1'], 'epochs'),

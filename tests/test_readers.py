@@ -57,6 +57,23 @@ def test_rotations_average_turned_views(trained):
   assert not np.allclose(one, three)
 
 
+def test_an_ensemble_averages_its_readers_outputs_and_decodes_them_as_one(trained):
+  workdir, config, _ = trained
+  reader = readers.from_workdir(workdir)
+  other = readers.Reader(reader.config, jax.tree.map(lambda x: x * 0.9, reader.variables))
+  ensemble = readers.Ensemble([reader, other])
+  images, labels = clocks.make_clocks(5, seed=9, image_size=75)
+  np.testing.assert_allclose(ensemble.outputs(images, rotations=3),
+                             (reader.outputs(images, 3) + other.outputs(images, 3)) / 2, rtol=1e-6)
+  assert ensemble.image_size == 75
+  summary, readings = ensemble.score(images, labels)
+  np.testing.assert_array_equal(readings, reader.times(ensemble.outputs(images)))
+  assert summary['cse_minutes'] >= 0
+  periodic = dataclasses.replace(config, representation='periodic', representation_options={'hands': True})
+  with pytest.raises(ConfigError, match='readers that decode alike'):
+    readers.Ensemble([reader, readers.Reader(periodic, reader.variables)])
+
+
 def test_rotate_turns_clockwise_about_the_centre():
   image = np.zeros((1, 9, 9), np.float32)
   image[0, 0, 4] = 1  # straight up from the centre

@@ -95,6 +95,26 @@ def test_periodic_hour_weight_scales_the_hour_hands_error_alone():
       representations.Periodic(**options)
 
 
+@pytest.mark.parametrize('one, other', [
+    (representations.Periodic(hands=True), representations.Periodic(hands=True, hour_weight=4.0, distance=True)),
+    (representations.Regress(), representations.Regress(cyclic=True)),
+])
+def test_representations_that_differ_in_their_loss_alone_read_alike(one, other):
+  assert representations.same_reading(one, other) and one != other
+  outputs = np.random.default_rng(0).normal(size=(50, one.num_outputs)).astype(np.float32)
+  np.testing.assert_array_equal(one.decode(outputs), other.decode(outputs))
+
+
+@pytest.mark.parametrize('one, other', [
+    (representations.Periodic(), representations.Periodic(hands=True)),
+    (representations.TwoHead(), representations.TwoHead(minute='regress')),
+    (representations.ClockClassify(24), representations.ClockClassify(720)),
+    (representations.TwoHead(), representations.Periodic(hands=True)),
+])
+def test_representations_that_decode_differently_do_not_read_alike(one, other):
+  assert not representations.same_reading(one, other)
+
+
 def test_periodic_distance_loss_is_each_pairs_distance_and_pulls_as_hard_near_the_target():
   labels = np.array([[2, 55], [3, 5]])
   squared, distance = representations.Periodic(hands=True), representations.Periodic(hands=True, distance=True)

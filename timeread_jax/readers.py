@@ -3,7 +3,7 @@
 Restored from a training workdir's best checkpoint, or from a single file (`save`/`load`: flax msgpack with the
 config beside it as JSON), which is how a reader ships with the project. The time of a clock does not change when
 the picture turns, so `outputs` can average the reader over a few small rotations of each picture (test-time
-augmentation).
+augmentation), and an `Ensemble` averages several readers: independently trained readers misread different clocks.
 """
 import dataclasses
 import json
@@ -32,7 +32,24 @@ BATCH_SIZE = 250
 ROTATION_STEP_DEGREES = 6  # test-time rotations: 0, then +-6, +-12... degrees
 
 
-class Reader:
+class _Reading:
+  """What a reader does with its raw outputs, given `outputs(images, rotations)` and `representation`."""
+
+  def times(self, outputs: np.ndarray) -> np.ndarray:
+    """Raw outputs -> int (N, 2) (hour, minute), rounded to the nearest minute of the dial."""
+    minutes = np.round(np.asarray(self.representation.decode(jnp.asarray(outputs)))).astype(np.int64) % 720
+    return np.stack([minutes // 60, minutes % 60], -1)
+
+  def score(self, images: np.ndarray, labels: np.ndarray, rotations: int = 1) -> tuple[dict, np.ndarray]:
+    """(the summary of results.summarize: loss, CSE mean, median, p90...; the readings (N, 2)) on labelled pictures."""
+    outputs = self.outputs(images, rotations)
+    labels = jnp.asarray(labels, jnp.int32)
+    per_example = {'loss': self.representation.loss(jnp.asarray(outputs), labels),
+                   **self.representation.metrics(jnp.asarray(outputs), labels)}
+    return results.summarize({k: np.asarray(v) for k, v in per_example.items()}), self.times(outputs)
+
+
+class Reader(_Reading):
   """A clock reader's model, representation and weights (`variables`: params and batch_stats of one seed)."""
 
   def __init__(self, config: Config, variables: dict):
@@ -68,24 +85,34 @@ class Reader:
       batches.append(np.asarray(jnp.mean(jnp.stack(views), 0), np.float32))
     return np.concatenate(batches)[:len(images)]
 
-  def times(self, outputs: np.ndarray) -> np.ndarray:
-    """Raw outputs -> int (N, 2) (hour, minute), rounded to the nearest minute of the dial."""
-    minutes = np.round(np.asarray(self.representation.decode(jnp.asarray(outputs)))).astype(np.int64) % 720
-    return np.stack([minutes // 60, minutes % 60], -1)
-
-  def score(self, images: np.ndarray, labels: np.ndarray, rotations: int = 1) -> tuple[dict, np.ndarray]:
-    """(the summary of results.summarize: loss, CSE mean, median, p90...; the readings (N, 2)) on labelled pictures."""
-    outputs = self.outputs(images, rotations)
-    labels = jnp.asarray(labels, jnp.int32)
-    per_example = {'loss': self.representation.loss(jnp.asarray(outputs), labels),
-                   **self.representation.metrics(jnp.asarray(outputs), labels)}
-    return results.summarize({k: np.asarray(v) for k, v in per_example.items()}), self.times(outputs)
-
   def save(self, path: str) -> None:
     """The weights to `path` (flax msgpack) and the config beside it, `path` with .json for its extension."""
     files.write_atomically(path, lambda file: file.write(flax.serialization.msgpack_serialize(
         jax.tree.map(np.asarray, self.variables))))
     files.write_json(_config_path(path), dataclasses.asdict(self.config))
+
+
+class Ensemble(_Reading):
+  """Readers whose raw outputs are averaged, as one reader. They must decode alike (`representations.same_reading`:
+  hands read as (sin, cos), say, whatever loss trained them); each sees the pictures at its own size. `score`
+  reports the first reader's loss of the averaged outputs."""
+
+  def __init__(self, readers: list[Reader]):
+    if not readers:
+      raise ValueError('an ensemble needs at least one reader')
+    self.readers = readers
+    self.representation = readers[0].representation
+    for reader in readers[1:]:
+      if not representations.same_reading(reader.representation, self.representation):
+        raise ConfigError(f'an ensemble averages readers that decode alike: {reader.representation} is not read as '
+                          f'{self.representation}')
+
+  @property
+  def image_size(self) -> int:
+    return max(reader.image_size for reader in self.readers)
+
+  def outputs(self, images: np.ndarray, rotations: int = 1) -> np.ndarray:
+    return np.mean([reader.outputs(images, rotations) for reader in self.readers], 0)
 
 
 def _config_path(path: str) -> str:

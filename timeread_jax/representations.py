@@ -38,6 +38,17 @@ class ClockReading(Representation, Protocol):
     """(N,) how sure the reading is, for users' photos: higher is surer (NaN where it cannot say)."""
 
 
+# The metadata of a representation's field that shapes its loss only: readers that differ in such fields alone
+# decode their outputs alike (readers.Ensemble averages them).
+LOSS_ONLY = {'loss_only': True}
+
+
+def same_reading(a: ClockReading, b: ClockReading) -> bool:
+  """Whether `a` and `b` decode the same outputs into the same times: one kind, alike in every field but LOSS_ONLY."""
+  return type(a) is type(b) and all(getattr(a, field.name) == getattr(b, field.name)
+                                    for field in dataclasses.fields(a) if not field.metadata.get('loss_only'))
+
+
 def _cross_entropy(logits, classes):
   return optax.softmax_cross_entropy_with_integer_labels(logits.astype(jnp.float32), classes)
 
@@ -103,7 +114,7 @@ class Regress:
 
   `cyclic=True` measures the error the short way around the dial, so 11:59 and 12:01 are close.
   """
-  cyclic: bool = False
+  cyclic: bool = dataclasses.field(default=False, metadata=LOSS_ONLY)
   num_outputs = 1
 
   def _hours(self, outputs):
@@ -226,8 +237,8 @@ class Periodic:
   a hand does not fade as it closes in (at 10 degrees off it is 3 times the square's).
   """
   hands: bool = False
-  hour_weight: float = 1.0
-  distance: bool = False
+  hour_weight: float = dataclasses.field(default=1.0, metadata=LOSS_ONLY)
+  distance: bool = dataclasses.field(default=False, metadata=LOSS_ONLY)
 
   def __post_init__(self):
     if self.hour_weight <= 0 or (self.hour_weight != 1 and not self.hands):

@@ -27,7 +27,7 @@ from timeread_jax import datasets
 from timeread_jax import files
 from timeread_jax import data
 from timeread_jax.config import Config
-from timeread_jax.config import ConfigError
+from timeread_jax.errors import ConfigError
 from timeread_jax.trainer import Trainer
 from timeread_jax.trainer import model_input
 

@@ -13,7 +13,7 @@ from timeread_jax import distributed
 from timeread_jax import readers
 from timeread_jax import train
 from timeread_jax.config import Config
-from timeread_jax.config import ConfigError
+from timeread_jax.errors import ConfigError
 
 FLAGS = flags.FLAGS
 

@@ -34,7 +34,7 @@ from timeread_jax import results as results_lib
 from timeread_jax import train
 from timeread_jax import data
 from timeread_jax.config import Config
-from timeread_jax.config import ConfigError
+from timeread_jax.errors import ConfigError
 from timeread_jax.trainer import Trainer
 from timeread_jax.trainer import model_input
 

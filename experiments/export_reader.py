@@ -11,7 +11,7 @@ from absl import flags
 from experiments import cli
 from timeread_jax import checkpoints
 from timeread_jax import readers
-from timeread_jax.config import ConfigError
+from timeread_jax.errors import ConfigError
 
 _WORKDIR = flags.DEFINE_string('workdir', None, 'A trained clock workdir.', required=True)
 _OUT = flags.DEFINE_string('out', None, 'The reader file to write (.msgpack; its .json goes beside it).',

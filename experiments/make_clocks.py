@@ -14,7 +14,7 @@ import numpy as np
 from experiments import cli
 from timeread_jax import clocks
 from timeread_jax import plots
-from timeread_jax.datasets import DataError
+from timeread_jax.errors import DataError
 
 _NUM_EXAMPLES = flags.DEFINE_integer('num_examples', 18000, 'How many clocks to render.', lower_bound=1)
 _SEED = flags.DEFINE_integer('seed', 0, 'The dataset is a function of this seed alone.')

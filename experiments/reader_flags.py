@@ -6,7 +6,7 @@ from absl import flags
 from experiments import cli
 from timeread_jax import checkpoints
 from timeread_jax import readers
-from timeread_jax.config import ConfigError
+from timeread_jax.errors import ConfigError
 
 _WORKDIR = flags.DEFINE_list('workdir', None, 'Use this trained clock workdir (its best checkpoint); several, '
                              'comma-separated, are read as one ensemble (their outputs averaged).')

@@ -11,7 +11,7 @@ from PIL import Image
 from tests.test_clock_experiments import _run
 from timeread_jax import clocks
 from timeread_jax import render
-from timeread_jax.datasets import DataError
+from timeread_jax.errors import DataError
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _SMALL = 48  # image size for tests that only compare arrays: renders faster, same code path

@@ -6,7 +6,7 @@ import pytest
 
 from timeread_jax import config as config_lib
 from timeread_jax.config import Config
-from timeread_jax.config import ConfigError
+from timeread_jax.errors import ConfigError
 
 
 def _stored(tmp_path, **overrides):

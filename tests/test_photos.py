@@ -3,7 +3,7 @@ import numpy as np
 from PIL import Image
 
 from timeread_jax import photos
-from timeread_jax.datasets import DataError
+from timeread_jax.errors import DataError
 
 
 def test_a_photo_is_cropped_to_its_centre_square():

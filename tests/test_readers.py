@@ -10,7 +10,7 @@ from timeread_jax import clocks
 from timeread_jax import readers
 from timeread_jax import data
 from timeread_jax import train
-from timeread_jax.config import ConfigError
+from timeread_jax.errors import ConfigError
 from timeread_jax.trainer import Trainer
 
 

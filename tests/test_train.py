@@ -17,7 +17,7 @@ from timeread_jax import checkpoints
 from timeread_jax import data
 from timeread_jax import train
 from timeread_jax.config import Config
-from timeread_jax.config import ConfigError
+from timeread_jax.errors import ConfigError
 from timeread_jax.results import read_history
 from timeread_jax.trainer import Trainer
 

@@ -13,16 +13,14 @@ import os
 import jax
 import orbax.checkpoint as ocp
 
+from timeread_jax.errors import CheckpointError
+
 
 def _options(kind: str) -> ocp.CheckpointManagerOptions:
   # Both managers may save the same step: their cross-host barriers need names of their own.
   return ocp.CheckpointManagerOptions(
       max_to_keep=1, create=True,
       multiprocessing_options=ocp.options.MultiprocessingOptions(barrier_sync_key_prefix=kind))
-
-
-class CheckpointError(ValueError):
-  """A checkpoint that cannot be restored into this run's state, or cannot be saved."""
 
 
 class Checkpoints:

@@ -13,7 +13,7 @@ from PIL import Image
 
 from timeread_jax import files
 from timeread_jax import render
-from timeread_jax.datasets import DataError
+from timeread_jax.errors import DataError
 from timeread_jax.datasets import shuffle_split
 from timeread_jax.datasets import Splits
 

@@ -4,12 +4,10 @@ import dataclasses
 import json
 import os
 
+from timeread_jax.errors import ConfigError
+
 # Changing these between runs of one workdir continues the same training; any other field starts a different one.
 RESUMABLE_FIELDS = ('epochs', 'patience', 'steps_per_call')
-
-
-class ConfigError(ValueError):
-  """Settings that cannot run together, or a workdir that holds a different run."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,7 +16,7 @@ from timeread_jax import clocks
 from timeread_jax import datasets
 from timeread_jax import render
 from timeread_jax.config import Config
-from timeread_jax.config import ConfigError
+from timeread_jax.errors import ConfigError
 
 
 class BatchSource(Protocol):

@@ -16,9 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-
-class DataError(ValueError):
-  """A user-facing problem with input data; its message is one line that names the file and the fix."""
+from timeread_jax.errors import DataError
 
 
 @dataclasses.dataclass(frozen=True)

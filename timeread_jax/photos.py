@@ -8,7 +8,7 @@ import os
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from timeread_jax.datasets import DataError
+from timeread_jax.errors import DataError
 
 MIN_SIDE = 32  # pixels; below this a photo cannot show a dial's numerals
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.gif', '.tif', '.tiff', '.webp')

@@ -22,7 +22,7 @@ from timeread_jax import models
 from timeread_jax import representations
 from timeread_jax import results
 from timeread_jax.config import Config
-from timeread_jax.config import ConfigError
+from timeread_jax.errors import ConfigError
 from timeread_jax.trainer import Trainer
 from timeread_jax.trainer import model_input
 

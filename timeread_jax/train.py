@@ -22,12 +22,9 @@ from timeread_jax import results
 from timeread_jax import trainer as trainer_lib
 from timeread_jax.config import check_workdir
 from timeread_jax.config import Config
-from timeread_jax.config import ConfigError
+from timeread_jax.errors import ConfigError
 from timeread_jax.config import to_json
-
-
-class TrainingDiverged(RuntimeError):
-  """The loss became NaN or infinite; the last checkpoint holds the last finite state."""
+from timeread_jax.errors import TrainingDiverged
 
 
 class Preempted(RuntimeError):

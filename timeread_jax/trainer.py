@@ -17,7 +17,7 @@ from timeread_jax import data
 from timeread_jax import models
 from timeread_jax import representations
 from timeread_jax.config import Config
-from timeread_jax.config import ConfigError
+from timeread_jax.errors import ConfigError
 
 EVAL_BATCH_SIZE = 256  # rounded up to a multiple of the device count
 # XLA:CPU runs convolution gradients inside a loop about 30x slower than unrolled (jax-ml/jax#12868),

@@ -4,7 +4,7 @@
   python -m experiments.benchmark --models=mlp --repeats=2 --keras_backend=jax
 
 Each model trains --repeats epochs after a first, compiling one, in each framework, through the paths
-experiments.compare_keras takes (train.train_and_evaluate; Keras in a process of its own), with the settings of its
+experiments.compare_keras takes (loop.train_and_evaluate; Keras in a process of its own), with the settings of its
 base flagfile; convnet epochs are cut to --conv_steps steps. Reported: the median of the timed epochs' training
 examples/s with their range; the GFLOP/s that is, by XLA's cost analysis of one train step; its share of this
 machine's float32 (or --dtype) matmul peak, measured at the start of the run; and Flax's speed-up over each Keras
@@ -20,17 +20,15 @@ import jax
 import jax.numpy as jnp
 
 from experiments import cli
+from experiments import common  # noqa: F401  # defines --dtype and --workdir
 from experiments import compare_keras
 from experiments import timing
-from timeread_jax import clocks
 from timeread_jax import datasets
 from timeread_jax import files
-from timeread_jax import data
 from timeread_jax.config import Config
-from timeread_jax.errors import ConfigError
-from timeread_jax.trainer import Trainer
-from timeread_jax.trainer import model_input
+from timeread_jax.steps import Steps
 
+FLAGS = flags.FLAGS
 _FASHION = dict(data='fashion_mnist', representation='categorical', representation_options={'num_classes': 10},
                 optimizer='sgd', learning_rate=0.01)
 _CLOCKS = dict(data='clocks', representation='twohead', optimizer='adam')
@@ -43,24 +41,24 @@ BENCHMARKS = {
 }
 
 _MODELS = flags.DEFINE_list('models', ['mlp', 'geron_cnn', 'clocknet'], f'Which of {", ".join(BENCHMARKS)}.')
-_REPEATS = flags.DEFINE_integer('repeats', 3, 'Timed epochs per model and framework, after the first; and timed '
-                                'calls of the peak matmul.', lower_bound=1)
+flags.adopt_module_key_flags(timing)  # --repeats: timed epochs per model and framework, and calls of the peak matmul
 _CONV_STEPS = flags.DEFINE_integer('conv_steps', 16, 'Training steps per epoch of the convnets (the MLP trains on '
                                    'all of Fashion-MNIST).', lower_bound=1)
-_DTYPE = flags.DEFINE_enum('dtype', 'float32', ['float32', 'bfloat16'], 'Compute dtype, of the models and the peak.')
-_WORKDIR = flags.DEFINE_string('workdir', 'workdirs/benchmark', 'Where the runs, benchmark.md and .json go.')
+# --dtype: of the models and the peak; --workdir: where the runs, benchmark.md and .json go (workdirs/benchmark).
+flags.declare_key_flag('dtype')
+flags.declare_key_flag('workdir')
 flags.register_validator('models', lambda names: set(names) <= set(BENCHMARKS),
                          message=f'--models must name some of {", ".join(BENCHMARKS)}')
 
 
 def make_config(model: str) -> Config:
   fields = BENCHMARKS[model]
-  config = Config(experiment=f'benchmark_{model}', epochs=_REPEATS.value + 1, dtype=_DTYPE.value, **fields)
+  config = Config(experiment=f'benchmark_{model}', epochs=timing.repeats() + 1, dtype=FLAGS.dtype, **fields)
   if model == 'mlp':
     return config
   examples = _CONV_STEPS.value * config.batch_size
   if config.data == 'clocks':  # rendered clocks lose 20% to test, then 10% to validation; 2 more absorb rounding
-    examples = math.ceil(examples / ((1 - clocks.TEST_FRACTION) * (1 - clocks.VAL_FRACTION))) + 2
+    examples = math.ceil(examples / ((1 - datasets.CLOCK_TEST_FRACTION) * (1 - datasets.CLOCK_VAL_FRACTION))) + 2
   return dataclasses.replace(config, num_examples=examples)
 
 
@@ -76,12 +74,11 @@ def flops_per_step(config: Config) -> float:
   """XLA's count of the floating-point operations in one training step of the model (one step, not a scan: XLA
   counts a loop's body once), from the program before compilation: on GPUs the compiled one hands convolutions to
   cuDNN, whose calls the count leaves out."""
-  splits = data.load_splits(config)
-  trainer = Trainer(config, model_input(splits.train[0][:1]).shape[1:],
-                          len(splits.train[0]) // config.batch_size)
+  splits = datasets.load_splits(config)
+  steps = Steps(config, len(splits.train[0]) // config.batch_size)
   train_shapes = jax.tree.map(lambda array: jax.ShapeDtypeStruct(array.shape, array.dtype), splits.train)
   indices = jax.ShapeDtypeStruct((1, 1, config.batch_size), jnp.int32)  # (seeds, steps, batch)
-  lowered = trainer.train_chunk.lower(jax.eval_shape(trainer.init_state), train_shapes, indices, unroll=True)
+  lowered = steps.train_chunk.lower(jax.eval_shape(steps.init_state), train_shapes, indices, unroll=True)
   return lowered.cost_analysis()['flops']
 
 
@@ -151,17 +148,14 @@ def _cpu_name() -> str:
 
 def main(argv):
   del argv
-  workdir = os.path.abspath(_WORKDIR.value)
+  workdir = os.path.abspath(FLAGS.workdir or 'workdirs/benchmark')
   load_at_start = os.getloadavg()[0]
-  peak = matmul_peak_gflops(_DTYPE.value, _REPEATS.value)
-  try:
-    rows = [benchmark(model, peak, workdir) for model in _MODELS.value]
-  except (datasets.DataError, ConfigError, compare_keras.KerasRunError, OSError) as error:
-    cli.fail(str(error).splitlines()[0])
+  peak = matmul_peak_gflops(FLAGS.dtype, timing.repeats())
+  rows = [benchmark(model, peak, workdir) for model in _MODELS.value]
   summary = {'cpu': _cpu_name(), 'cores': os.cpu_count(), 'platform': jax.default_backend(),
              'device': jax.devices()[0].device_kind,
-             'version': f'jax {jax.__version__}', 'xla_flags': os.environ.get('XLA_FLAGS', ''), 'dtype': _DTYPE.value,
-             'peak_gflops': peak, 'repeats': _REPEATS.value, 'keras_backends': compare_keras.keras_backends(),
+             'version': f'jax {jax.__version__}', 'xla_flags': os.environ.get('XLA_FLAGS', ''), 'dtype': FLAGS.dtype,
+             'peak_gflops': peak, 'repeats': timing.repeats(), 'keras_backends': compare_keras.keras_backends(),
              'load_average': [load_at_start, os.getloadavg()[0]], 'rows': rows}
   table = markdown(summary)
   files.write_text(os.path.join(workdir, 'benchmark.md'), table)

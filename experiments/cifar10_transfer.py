@@ -19,7 +19,7 @@ def make_config() -> Config:
 
 def main(argv):
   del argv
-  common.train_and_evaluate(make_config())
+  common.run(make_config())
 
 
 if __name__ == '__main__':

@@ -1,4 +1,5 @@
-"""The edge between a user and a program: flag errors and user mistakes end in one line and exit status 2."""
+"""The edge between a user and a program: flag errors and user mistakes (`errors.UserError`, and what the system
+refuses: a full disk, a folder it may not write) end in one line and exit status 2."""
 import os
 import signal
 import sys
@@ -7,6 +8,8 @@ from typing import Callable, NoReturn
 from absl import app
 from absl import flags
 from absl import logging
+
+from timeread_jax import errors
 
 
 def fail(message: str) -> NoReturn:
@@ -23,6 +26,15 @@ def require(name: str, what: str):
   return value
 
 
+def _reporting_user_errors(main: Callable[[list[str]], None], argv: list[str]) -> None:
+  try:
+    main(argv)
+  except BrokenPipeError:
+    raise
+  except (errors.UserError, OSError) as error:
+    fail(errors.first_line(error))
+
+
 def _parse_flags(argv: list[str]) -> list[str]:
   try:
     remaining = flags.FLAGS(argv)
@@ -34,12 +46,13 @@ def _parse_flags(argv: list[str]) -> list[str]:
 
 
 def run(main: Callable[[list[str]], None]) -> None:
-  """`app.run` with flag errors as one line and exit status 2, and library INFO logs off (--verbosity=0 shows them).
+  """`app.run` with flag errors and user mistakes as one line and exit status 2, and library INFO logs off
+  (--verbosity=0 shows them).
 
   A reader that closes the output early (`| head`) ends the program quietly, with a shell's status for SIGPIPE.
   """
   try:
-    app.run(main, flags_parser=_parse_flags)
+    app.run(lambda argv: _reporting_user_errors(main, argv), flags_parser=_parse_flags)
   except BrokenPipeError:
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that the flush at exit does not raise too
     sys.exit(128 + signal.SIGPIPE)

@@ -4,9 +4,7 @@ import sys
 
 from absl import flags
 
-from experiments import cli
 from experiments import common
-from timeread_jax import render
 from timeread_jax.config import Config
 
 FLAGS = flags.FLAGS
@@ -45,29 +43,15 @@ flags.DEFINE_float('erase', 0.0, 'Augmentation: the share of training pictures i
 
 def make_config(experiment: str, representation: str, **representation_options) -> Config:
   """The clock reader with `representation` on the clock data the flags choose."""
-  turn_warmup_epochs = FLAGS.turn_warmup_epochs
-  if turn_warmup_epochs and FLAGS.init_from:  # so that a stage run with a from-scratch flagfile does not warm up
-    print(f'note: --init_from starts from a trained reader: the clocks turn every way from the first step '
-          f'(--turn_warmup_epochs={turn_warmup_epochs} not applied)', file=sys.stderr)
-    turn_warmup_epochs = 0
-  if turn_warmup_epochs and not FLAGS.fresh_data:
-    cli.fail('--turn_warmup_epochs turns freshly rendered clocks: give --fresh_data, or '
-             '--turn_warmup_epochs=0 to train on a stored set')
-  for flag in ('fresh_data', 'held_out_styles'):
-    if FLAGS[flag].value and FLAGS.clock_data_dir:
-      cli.fail(f'--{flag} renders synthetic clocks: it cannot be combined with --clock_data_dir')
-  if FLAGS.fresh_head and not FLAGS.init_from:
-    cli.fail('--fresh_head keeps the trunk of the reader --init_from names: give --init_from too')
-  if FLAGS.via_75px and int(FLAGS.image_size) != 150:
-    cli.fail('--via_75px shows 150 px pictures as 75 px photos of them: give --image_size=150')
-  if FLAGS.head_only_epochs and not FLAGS.fresh_head:
-    cli.fail('--head_only_epochs holds a trained trunk still under a new head: give --init_from and --fresh_head')
-  return common.make_config(
+  config = common.make_config(
       experiment=experiment, data='clocks', data_dir=FLAGS.clock_data_dir, image_size=int(FLAGS.image_size),
-      clock_generator=0 if FLAGS.clock_data_dir else render.GENERATOR_VERSION,
       fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles,
-      turn_warmup_epochs=turn_warmup_epochs, erase=FLAGS.erase, via_75px=FLAGS.via_75px,
+      turn_warmup_epochs=FLAGS.turn_warmup_epochs, erase=FLAGS.erase, via_75px=FLAGS.via_75px,
       init_from=os.path.abspath(FLAGS.init_from) if FLAGS.init_from else '', fresh_head=FLAGS.fresh_head,
       head_only_epochs=FLAGS.head_only_epochs, model=FLAGS.trunk,
       model_options=common.model_options(FLAGS.trunk, TRUNK_FLAGS), representation=representation,
       representation_options=representation_options)
+  if config.turn_warmup_epochs != FLAGS.turn_warmup_epochs:  # so that a stage run with a from-scratch flagfile says
+    print(f'note: --init_from starts from a trained reader: the clocks turn every way from the first step '
+          f'(--turn_warmup_epochs={FLAGS.turn_warmup_epochs} not applied)', file=sys.stderr)
+  return config

@@ -11,8 +11,6 @@ from timeread_jax.config import Config
 
 flags.adopt_module_key_flags(clock)
 _NUM_CLASSES = flags.DEFINE_integer('num_classes', 24, 'Classes over the 720 minutes of the dial; a divisor of 720.')
-flags.register_validator('num_classes', lambda n: n > 1 and 720 % n == 0,
-                         message='--num_classes must be a divisor of 720 greater than 1 (24: half hours, 720: minutes)')
 
 
 def make_config() -> Config:
@@ -22,7 +20,7 @@ def make_config() -> Config:
 
 def main(argv):
   del argv
-  common.train_and_evaluate(make_config())
+  common.run(make_config())
 
 
 if __name__ == '__main__':

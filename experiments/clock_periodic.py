@@ -19,10 +19,6 @@ _DISTANCE_LOSS = flags.DEFINE_bool('distance_loss', False, "Each (sin, cos) pair
 
 def make_config() -> Config:
   """The run this experiment's flags describe (experiments.compare_keras builds it too)."""
-  if _HOUR_WEIGHT.value != 1 and not _HANDS.value:
-    cli.fail('--hour_weight weighs the hour hand against the minute hand: give --hands too')
-  if _HOUR_WEIGHT.value <= 0:
-    cli.fail(f'--hour_weight must be positive, not {_HOUR_WEIGHT.value}')
   # Left out at their defaults, so that the runs and readers made before these flags existed keep their settings
   # (resume, init_from).
   options = {name: value for name, value, default in (('hour_weight', _HOUR_WEIGHT.value, 1),
@@ -32,7 +28,7 @@ def make_config() -> Config:
 
 def main(argv):
   del argv
-  common.train_and_evaluate(make_config())
+  common.run(make_config())
 
 
 if __name__ == '__main__':

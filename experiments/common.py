@@ -1,4 +1,4 @@
-"""What every experiment module shares: the common flags, their validation, and the run-or-fail edge.
+"""What every experiment module shares: the common flags, and the run of the config they describe.
 
 Flags are read here and only here: they become a `Config`, and the library never sees absl.
 """
@@ -7,13 +7,10 @@ import sys
 from absl import flags
 
 from experiments import cli
-from timeread_jax import checkpoints
-from timeread_jax import datasets
 from timeread_jax import distributed
 from timeread_jax import readers
-from timeread_jax import train
+from timeread_jax import loop
 from timeread_jax.config import Config
-from timeread_jax.errors import ConfigError
 
 FLAGS = flags.FLAGS
 
@@ -79,18 +76,16 @@ def make_config(**fields) -> Config:
       steps_per_call=FLAGS.steps_per_call, dtype=FLAGS.dtype, num_seeds=FLAGS.seeds, **fields)
 
 
-def train_and_evaluate(config: Config) -> dict:
-  """Runs the experiment; the mistakes a user can make end in one line and exit status 2."""
+def run(config: Config) -> dict:
+  """Trains and evaluates `config` in --workdir (resuming it); SIGTERM ends the program with its status after a
+  save. Mistakes are errors.UserError, which cli.run reports in one line."""
   run_dir = cli.require('workdir', "the folder for the run's checkpoints, metrics and results")
   if FLAGS.coordinator_address and not FLAGS.process_id < FLAGS.num_processes:
     cli.fail(f'--process_id={FLAGS.process_id} must be below --num_processes={FLAGS.num_processes}')
   distributed.initialize(FLAGS.coordinator_address, FLAGS.num_processes, FLAGS.process_id)
+  init_variables = readers.initial_variables(config.init_from, config) if config.init_from else None
   try:
-    init_variables = readers.initial_variables(config.init_from, config) if config.init_from else None
-    return train.train_and_evaluate(config, run_dir, FLAGS.flags_into_string(), init_variables)
-  except train.Preempted as preempted:
+    return loop.train_and_evaluate(config, run_dir, FLAGS.flags_into_string(), init_variables)
+  except loop.Preempted as preempted:
     print(f'stopped: {preempted}', file=sys.stderr)
     sys.exit(143)  # 128 + SIGTERM, as if the signal had ended the process
-  except (datasets.DataError, ConfigError, checkpoints.CheckpointError, train.TrainingDiverged,
-          OSError) as error:
-    cli.fail(str(error).splitlines()[0] if str(error) else type(error).__name__)

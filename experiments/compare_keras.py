@@ -6,7 +6,7 @@
 
 The experiment is the flagfile's folder, and any of its flags may follow the flagfile. Both frameworks train from
 scratch with the same settings, initializers, batch size and data split: the Flax model through
-train.train_and_evaluate (into WORKDIR/flax, replaced each time), Keras on TensorFlow, the report's framework, and
+loop.train_and_evaluate (into WORKDIR/flax, replaced each time), Keras on TensorFlow, the report's framework, and
 with --keras_backend=jax on JAX too, each backend in a process of its own (experiments/keras_baselines.py). Both
 time an epoch from its start to its validation; the first epoch compiles, the median of the others is the steady
 time. Writes WORKDIR/compare.md and WORKDIR/compare.json (one object per framework).
@@ -28,15 +28,13 @@ import flax
 import jax
 
 from experiments import cli
+from timeread_jax import build
 from timeread_jax import datasets
 from timeread_jax import files
 from timeread_jax import results as results_lib
-from timeread_jax import train
-from timeread_jax import data
+from timeread_jax import loop
+from timeread_jax import errors
 from timeread_jax.config import Config
-from timeread_jax.errors import ConfigError
-from timeread_jax.trainer import Trainer
-from timeread_jax.trainer import model_input
 
 FLAGS = flags.FLAGS
 
@@ -48,7 +46,7 @@ KERAS_BACKEND = flags.DEFINE_enum(
 KERAS_PACKAGES = 'keras tensorflow-cpu'
 
 
-class KerasRunError(RuntimeError):
+class KerasRunError(errors.UserError):
   """The Keras process failed; it has printed its own error."""
 
 
@@ -68,16 +66,13 @@ def flax_result(config: Config, workdir: str) -> dict:
   """Trains the Flax model from scratch in `workdir`; its timing, size and test metrics."""
   shutil.rmtree(workdir, ignore_errors=True)
   load_average = os.getloadavg()[0]
-  results = train.train_and_evaluate(config, workdir)
+  results = loop.train_and_evaluate(config, workdir)
   epoch_seconds = [record['epoch_seconds'] for record in results_lib.read_history(workdir)]
-  train_images = data.load_splits(config).train[0]
-  steps_per_epoch = len(train_images) // config.batch_size
-  trainer = Trainer(config, model_input(train_images[:1]).shape[1:], steps_per_epoch)
-  state = jax.eval_shape(trainer.init_state)
+  steps_per_epoch = len(datasets.load_splits(config).train[0]) // config.batch_size
   return {'version': f'jax {jax.__version__}, flax {flax.__version__}', 'device': results['device'],
           'load_average': load_average,
           # Keras counts batch-norm statistics as parameters: so does the comparison.
-          'num_params': sum(leaf.size for leaf in jax.tree.leaves((state.params, state.batch_stats))),
+          'num_params': sum(leaf.size for leaf in jax.tree.leaves(build.network(config).variable_shapes())),
           **epoch_timing(epoch_seconds, steps_per_epoch * config.batch_size),
           'epochs': results['epochs'], 'best_epoch': results['best_epoch'],
           **{key: value for key, value in results.items() if key.startswith('test_')}}
@@ -174,10 +169,7 @@ def main(experiment: ModuleType, argv: list[str]) -> None:
     cli.fail(f'--monitor={config.monitor}: the Keras twin monitors val_loss, or val_accuracy for Task 1')
   if importlib.util.find_spec('keras') is None:
     cli.fail(f'Keras is not installed: pip install {KERAS_PACKAGES}')
-  try:
-    results = compare(config, workdir, keras_backends())
-  except (datasets.DataError, ConfigError, train.TrainingDiverged, OSError, KerasRunError) as error:
-    cli.fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
+  results = compare(config, workdir, keras_backends())
   table = markdown(config, results)
   files.write_text(os.path.join(workdir, 'compare.md'), table)
   files.write_json(os.path.join(workdir, 'compare.json'), results)

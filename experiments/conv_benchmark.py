@@ -28,7 +28,7 @@ LAYERS = (
     ('clocknet', 32, 9, 128, 256, 3, 1),
 )
 
-_REPEATS = flags.DEFINE_integer('repeats', 5, 'Timed calls of each part, after a compiling one.', lower_bound=1)
+flags.adopt_module_key_flags(timing)
 _BATCH = flags.DEFINE_integer('batch', 0, "Batch size of every layer (0: its model's).", lower_bound=0)
 
 
@@ -47,14 +47,14 @@ def time_layer(batch: int, size: int, channels: int, features: int, kernel: int,
       'input gradient': (jax.jit(lambda x, w, dy: jax.vjp(lambda x: conv(x, w), x)[1](dy)[0]), x, w, dy),
       'weight gradient': (jax.jit(lambda x, w, dy: jax.vjp(lambda w: conv(x, w), w)[1](dy)[0]), x, w, dy),
   }
-  return {name: flops / timing.fastest_seconds(*part, repeats=_REPEATS.value) / 1e9 for name, part in parts.items()}
+  return {name: flops / timing.fastest_seconds(*part, repeats=timing.repeats()) / 1e9 for name, part in parts.items()}
 
 
 def main(argv):
   if len(argv) > 1:
     cli.fail(f'unexpected arguments: {" ".join(argv[1:])}')
   print(f'GFLOP/s of each convolution alone on {jax.devices()[0].device_kind}, jax {jax.__version__}, best of '
-        f'{_REPEATS.value} calls\n')
+        f'{timing.repeats()} calls\n')
   print('| model | batch | input | kernel | forward | input gradient | weight gradient |')
   print('| --- | ---: | --- | --- | ---: | ---: | ---: |')
   for model, batch, size, channels, features, kernel, stride in LAYERS:

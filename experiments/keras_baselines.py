@@ -16,15 +16,15 @@ import time
 import keras
 import numpy as np
 
-from timeread_jax import data
 from timeread_jax import files
-from timeread_jax import metrics
+from timeread_jax import dial
 from timeread_jax import models
 from timeread_jax import representations
 from timeread_jax import results
+from timeread_jax import datasets
 from timeread_jax.config import Config
-from timeread_jax.trainer import EVAL_BATCH_SIZE
-from timeread_jax.trainer import model_input
+from timeread_jax.steps import EVAL_BATCH_SIZE
+from timeread_jax.build import model_input
 
 # Flax's defaults where Keras' differ: Keras initializes kernels Glorot-uniform and pads convolutions 'valid'.
 _dense = functools.partial(keras.layers.Dense, kernel_initializer='lecun_normal')
@@ -152,11 +152,11 @@ def _categorical_loss(representation, labels, outputs):
 
 
 def _classify_loss(representation, labels, outputs):
-  return _cross_entropy(keras.ops.floor_divide(metrics.dial_minutes(labels), representation.minutes_per_class), outputs)
+  return _cross_entropy(keras.ops.floor_divide(dial.dial_minutes(labels), representation.minutes_per_class), outputs)
 
 
 def _regress_loss(representation, labels, outputs):
-  error = keras.ops.softplus(outputs[:, 0]) - metrics.dial_minutes(labels) / 60
+  error = keras.ops.softplus(outputs[:, 0]) - dial.dial_minutes(labels) / 60
   if representation.cyclic:
     error = keras.ops.mod(error + 6, 12) - 6
   return error ** 2
@@ -170,7 +170,7 @@ def _two_head_loss(representation, labels, outputs):
 
 
 def _periodic_loss(representation, labels, outputs):
-  targets = _unit_circle(metrics.dial_minutes(labels) / metrics.MINUTES_PER_DIAL)
+  targets = _unit_circle(dial.dial_minutes(labels) / dial.MINUTES_PER_DIAL)
   if representation.hands:
     targets = keras.ops.concatenate([targets, _unit_circle(labels[:, 1] / 60)], -1)
   errors = keras.ops.sum(keras.ops.reshape((outputs - targets) ** 2, (-1, targets.shape[-1] // 2, 2)), -1)
@@ -179,7 +179,7 @@ def _periodic_loss(representation, labels, outputs):
   return representation.hour_weight * errors[:, 0] + keras.ops.sum(errors[:, 1:], -1)
 
 
-# The losses of representations.py in keras.ops (metrics.dial_minutes is plain arithmetic: it runs on any backend's
+# The losses of representations.py in keras.ops (dial.dial_minutes is plain arithmetic: it runs on any backend's
 # tensors). Keras hands a loss its labels and outputs as float32, even under mixed precision, as the Flax losses
 # take the outputs.
 _LOSSES = {representations.Categorical: _categorical_loss, representations.ClockClassify: _classify_loss,
@@ -198,15 +198,15 @@ def backend_version() -> str:
   return f'keras {keras.__version__} on {backend} {importlib.import_module(backend).__version__}'
 
 
-def train_and_evaluate(config: Config) -> dict:
-  """Trains the twin as train.train_and_evaluate trains the Flax model; its epoch times and best epoch's test metrics.
+def train_twin(config: Config) -> dict:
+  """Trains the twin as loop.train_and_evaluate trains the Flax model; its epoch times and best epoch's test metrics.
 
   The same split, batch size, optimizer and epochs, early stopping on `config.monitor` with the best epoch's weights
   restored; an epoch is timed from its start to the start of its validation, as train.py times one. The test
   metrics are the representation's own, computed from the twin's outputs, so they mean what results.json's mean.
   """
   keras.utils.set_random_seed(config.seed)
-  splits = data.load_splits(config)
+  splits = datasets.load_splits(config)
   (train_images, train_labels), val, (test_images, test_labels) = [
       (np.asarray(model_input(images)), labels) for images, labels in (splits.train, splits.val, splits.test)]
   model = build_model(config, train_images.shape[1:])
@@ -240,7 +240,7 @@ def train_and_evaluate(config: Config) -> dict:
 
 def main(argv: list[str]) -> None:
   config_json, result_path = argv[1:]
-  files.write_json(result_path, train_and_evaluate(Config(**json.loads(config_json))))
+  files.write_json(result_path, train_twin(Config(**json.loads(config_json))))
 
 
 if __name__ == '__main__':

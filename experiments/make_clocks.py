@@ -1,6 +1,6 @@
 """Renders a synthetic clock dataset in the Leiden layout (images.npy, labels.npy) and/or a preview grid.
 
-  python -m experiments.make_clocks --num_examples=18000 --seed=0 --out=/tmp/clocks --preview=/tmp/clocks.png
+  python -m experiments.make_clocks --count=18000 --render_seed=0 --out_dir=/tmp/clocks --preview=/tmp/clocks.png
   python -m experiments.make_clocks --preview=docs/synthetic_clocks.png --beside=../shared/real-clock-dev
 
 With --beside, rows of real photos from a Leiden folder alternate with rows of renders, to compare them.
@@ -12,13 +12,15 @@ from absl import flags
 import numpy as np
 
 from experiments import cli
-from timeread_jax import clocks
 from timeread_jax import plots
-from timeread_jax.errors import DataError
+from timeread_jax import datasets
+from timeread_jax import pictures
+from timeread_jax import render
+from timeread_jax import synthetic
 
-_NUM_EXAMPLES = flags.DEFINE_integer('num_examples', 18000, 'How many clocks to render.', lower_bound=1)
-_SEED = flags.DEFINE_integer('seed', 0, 'The dataset is a function of this seed alone.')
-_OUT = flags.DEFINE_string('out', None, 'Directory for images.npy and labels.npy; created if missing.')
+_COUNT = flags.DEFINE_integer('count', 18000, 'How many clocks to render.', lower_bound=1)
+_RENDER_SEED = flags.DEFINE_integer('render_seed', 0, 'The dataset is a function of this seed alone.')
+_OUT_DIR = flags.DEFINE_string('out_dir', None, 'Directory for images.npy and labels.npy; created if missing.')
 _PREVIEW = flags.DEFINE_string('preview', None, 'PNG file showing the first 32 clocks with their labels.')
 _BESIDE = flags.DEFINE_string('beside', None, 'A Leiden folder of real photos whose first 32 the preview shows in rows '
                               'alternating with as many renders.')
@@ -29,36 +31,31 @@ _PREVIEW_CLOCKS, _PREVIEW_COLUMNS = 32, 8
 def main(argv):
   if len(argv) > 1:
     cli.fail(f'unexpected arguments {argv[1:]}')
-  if not _OUT.value and not _PREVIEW.value:
-    cli.fail('nothing to write: give --out, --preview or both')
-  for directory in filter(None, [_OUT.value, _PREVIEW.value and os.path.dirname(os.path.abspath(_PREVIEW.value))]):
+  if not _OUT_DIR.value and not _PREVIEW.value:
+    cli.fail('nothing to write: give --out_dir, --preview or both')
+  for directory in filter(None, [_OUT_DIR.value, _PREVIEW.value and os.path.dirname(os.path.abspath(_PREVIEW.value))]):
     _check_writable(directory)
-  real = None
-  if _BESIDE.value:
-    try:
-      real = clocks.load_leiden(_BESIDE.value)
-    except DataError as error:
-      cli.fail(str(error))
+  real = datasets.load_leiden(_BESIDE.value) if _BESIDE.value else None
   num_shown = _PREVIEW_CLOCKS if real is None else min(len(real[0]), _PREVIEW_CLOCKS)
   # With only a preview to draw, render only what it shows.
-  num_examples = _NUM_EXAMPLES.value if _OUT.value else min(_NUM_EXAMPLES.value, num_shown)
+  num_examples = _COUNT.value if _OUT_DIR.value else min(_COUNT.value, num_shown)
 
   start = time.perf_counter()
-  clocks.make_clocks(1, _SEED.value)  # compiles the renderer: every count renders chunks of the same shape
+  synthetic.make_clocks(1, _RENDER_SEED.value)  # compiles the renderer: every count renders chunks of the same shape
   warm = time.perf_counter()
-  images, labels = clocks.make_clocks(num_examples, _SEED.value)
+  images, labels = synthetic.make_clocks(num_examples, _RENDER_SEED.value)
   end = time.perf_counter()
-  print(f'rendered {num_examples} clocks of {clocks.IMAGE_SIZE}x{clocks.IMAGE_SIZE} in {end - warm:.1f} s: '
+  print(f'rendered {num_examples} clocks of {render.IMAGE_SIZE}x{render.IMAGE_SIZE} in {end - warm:.1f} s: '
         f'{num_examples / (end - warm):.0f} images/s after compile '
         f'({end - start:.1f} s wall including compile and warm-up)')
 
-  if _OUT.value:
-    clocks.save_leiden(_OUT.value, images, labels)
-    print(f'wrote {os.path.join(_OUT.value, "images.npy")} and labels.npy')
+  if _OUT_DIR.value:
+    datasets.save_leiden(_OUT_DIR.value, images, labels)
+    print(f'wrote {os.path.join(_OUT_DIR.value, "images.npy")} and labels.npy')
   if _PREVIEW.value:
     shown, titles = images[:num_shown], [f'{h}:{m:02d}' for h, m in labels[:num_shown]]
     if real is not None:
-      real_images = clocks.resize_images(real[0][:len(shown)], clocks.IMAGE_SIZE)
+      real_images = pictures.resize_images(real[0][:len(shown)], render.IMAGE_SIZE)
       shown, titles = alternate_rows(real_images, [f'real {h}:{m:02d}' for h, m in real[1]], shown, titles)
     plots.save_image_grid(_PREVIEW.value, shown, titles, ncols=_PREVIEW_COLUMNS)
     print(f'wrote {_PREVIEW.value}')

@@ -1,12 +1,12 @@
 """Reads the time off clock photos: one line per photo, `path<TAB>H:MM`.
 
   python -m experiments.read_clock PHOTO [PHOTO ...]          # files, folders of images, or .npy arrays of images
-  python -m experiments.read_clock --workdir=W --csv=times.csv photos/
+  python -m experiments.read_clock --reader=W --csv=times.csv photos/
 
 Each photo (PNG, JPEG, BMP, GIF, TIFF or WebP, any size and colour) is converted to grayscale, centre-cropped to
 a square, resized to the reader's size (75 or 150 px) and min-max stretched, as every picture a reader reads. The reader
-is the one that ships with the project, or with --workdir any trained clock workdir's best checkpoint, or with
---reader a saved reader file; several of either, comma-separated, read as one ensemble (their outputs averaged).
+is the one that ships with the project, or with --reader any trained clock workdir's best checkpoint or a saved
+reader file; several, comma-separated, read as one ensemble (their outputs averaged).
 --csv writes path, hour (0-11, 0 being 12 o'clock, as in the Leiden labels), minute and the reader's confidence
 (two heads: the hour's probability; periodic readers: the length of the predicted (sin, cos) vector). A photo
 that cannot be read gets one line naming it and the others are still read; the exit status is then 1.
@@ -26,8 +26,6 @@ from timeread_jax import photos
 
 flags.adopt_module_key_flags(reader_flags)
 _CSV = flags.DEFINE_string('csv', None, 'Also write path,hour,minute,confidence to this CSV file.')
-_ROTATIONS = flags.DEFINE_integer('rotations', 1, 'Test-time augmentation: average the reader over this many views '
-                                  'of each photo, turned by 0, +-6, +-12... degrees.', lower_bound=1)
 
 
 def main(argv):
@@ -46,7 +44,7 @@ def main(argv):
       failed = True
   rows = []
   if pictures:
-    outputs = reader.outputs(np.stack(pictures), _ROTATIONS.value)
+    outputs = reader.outputs(np.stack(pictures), reader_flags.rotations())
     confidence = np.asarray(reader.representation.confidence(outputs))
     for name, (hour, minute), sure in zip(names, reader.times(outputs), confidence):
       print(f'{name}\t{hour or 12}:{minute:02d}', flush=True)
@@ -54,10 +52,7 @@ def main(argv):
   if _CSV.value:
     text = io.StringIO()
     csv.writer(text).writerows([['path', 'hour', 'minute', 'confidence'], *rows])
-    try:
-      files.write_text(_CSV.value, text.getvalue())
-    except OSError as error:
-      cli.fail(f'cannot write {_CSV.value}: {error.strerror}')
+    files.write_text(_CSV.value, text.getvalue())
   sys.exit(1 if failed else 0)
 
 

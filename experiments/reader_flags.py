@@ -1,33 +1,30 @@
-"""--workdir and --reader: how read_clock and evaluate name the clock reader they use, or the readers they average."""
+"""--reader and --rotations: which clock reader read_clock, evaluate and export_reader use, and how many views."""
 import os
 
 from absl import flags
 
 from experiments import cli
-from timeread_jax import checkpoints
 from timeread_jax import readers
-from timeread_jax.errors import ConfigError
 
-_WORKDIR = flags.DEFINE_list('workdir', None, 'Use this trained clock workdir (its best checkpoint); several, '
-                             'comma-separated, are read as one ensemble (their outputs averaged).')
-_READER = flags.DEFINE_list('reader', [readers.SHIPPED], 'Without --workdir, use this saved reader (.msgpack with '
-                            'its .json beside it), or several as one ensemble; the default ships with the project.')
+_READER = flags.DEFINE_list('reader', [readers.SHIPPED], 'The clock reader: a training workdir (its best checkpoint) '
+                            'or a saved reader file (.msgpack with its .json beside it); several, comma-separated, '
+                            'are read as one ensemble (their outputs averaged). The default ships with the project.')
+_ROTATIONS = flags.DEFINE_integer('rotations', 1, 'Test-time augmentation: average the reader over this many views '
+                                  'of each picture, turned by 0, +-6, +-12... degrees.', lower_bound=1)
 
 
 def path() -> str:
   """Where the named reader comes from, as an absolute path (or comma-separated paths, for an ensemble)."""
-  return ','.join(os.path.abspath(name) for name in _WORKDIR.value or _READER.value)
+  return ','.join(os.path.abspath(name) for name in _READER.value)
+
+
+def rotations() -> int:
+  return _ROTATIONS.value
 
 
 def load() -> readers.Reader | readers.Ensemble:
-  """The named reader (or ensemble), or the end of the program in one line when it cannot be used."""
-  if _WORKDIR.value and flags.FLAGS['reader'].present:
-    cli.fail('--workdir and --reader name two readers: give one')
-  names = _WORKDIR.value or _READER.value
-  if not names:
-    cli.fail('--reader is empty: name a saved reader, or leave the flag out for the shipped one')
-  try:
-    loaded = [readers.from_workdir(name) if _WORKDIR.value else readers.load(name) for name in names]
-    return loaded[0] if len(loaded) == 1 else readers.Ensemble(loaded)
-  except (ConfigError, checkpoints.CheckpointError, OSError) as error:
-    cli.fail(str(error).splitlines()[0])
+  """The named reader (or ensemble); a reader that cannot be used is an errors.UserError."""
+  if not _READER.value:
+    cli.fail('--reader is empty: name a workdir or a saved reader, or leave the flag out for the shipped one')
+  loaded = [readers.open_reader(name) for name in _READER.value]
+  return loaded[0] if len(loaded) == 1 else readers.Ensemble(loaded)

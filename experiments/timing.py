@@ -2,7 +2,15 @@
 ever slows a call down."""
 import time
 
+from absl import flags
 import jax
+
+_REPEATS = flags.DEFINE_integer('repeats', 3, 'Timed repeats of each measurement, after a first, compiling one.',
+                                lower_bound=1)
+
+
+def repeats() -> int:
+  return _REPEATS.value
 
 
 def fastest_seconds(function, *args, repeats: int) -> float:

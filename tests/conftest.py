@@ -13,8 +13,9 @@ os.environ.setdefault('JAX_COMPILATION_CACHE_DIR', _COMPILATION_CACHE)
 
 import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-from timeread_jax import clocks  # pylint: disable=wrong-import-position
-from timeread_jax import train
+from timeread_jax import loop
+from timeread_jax import datasets
+from timeread_jax import synthetic
 from timeread_jax.config import Config
 
 
@@ -38,7 +39,7 @@ def _made_once(tmp_path_factory, name, make):
 @pytest.fixture(scope='session')
 def clock_dir(tmp_path_factory):
   """160 rendered clocks in the Leiden layout, made once for the whole run's training runs."""
-  return _made_once(tmp_path_factory, 'clocks', lambda path: clocks.save_leiden(path, *clocks.make_clocks(160, seed=3)))
+  return _made_once(tmp_path_factory, 'clocks', lambda path: datasets.save_leiden(path, *synthetic.make_clocks(160, seed=3)))
 
 
 @pytest.fixture(scope='session')
@@ -48,7 +49,7 @@ def trained(clock_dir, tmp_path_factory):
   config = Config(experiment='clock_twohead', data='clocks', data_dir=clock_dir, model='clocknet',
                   model_options={'widths': (8, 8, 16, 16), 'dense': 32}, representation='twohead',
                   image_size=75, epochs=1, batch_size=16, learning_rate=1e-3)
-  workdir = _made_once(tmp_path_factory, 'reader_run', lambda path: train.train_and_evaluate(config, path))
+  workdir = _made_once(tmp_path_factory, 'reader_run', lambda path: loop.train_and_evaluate(config, path))
   with open(os.path.join(workdir, 'results.json')) as f:
     return workdir, config, json.load(f)
 

@@ -7,6 +7,9 @@ import sys
 
 import numpy as np
 import pytest
+from timeread_jax import datasets
+from timeread_jax import pictures
+from timeread_jax import synthetic
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -27,6 +30,8 @@ FLAGFILES = sorted(glob.glob(os.path.join(ROOT, 'experiments/flags/clock_*/*.fla
 
 
 # Every module, each with the variant whose representation options no other test trains end to end.
+
+
 @pytest.mark.parametrize('module, variant', [('clock_twohead', 'base'), ('clock_classify', '720'),
                                              ('clock_regress', 'cyclic'), ('clock_periodic', 'hands')])
 def test_every_clock_experiment_runs_an_epoch(module, variant, clock_dir, tmp_path):
@@ -41,7 +46,6 @@ def test_every_clock_experiment_runs_an_epoch(module, variant, clock_dir, tmp_pa
 def test_every_clock_flagfile_parses_to_its_own_workdir():
   """Variants are read in-process: all clock experiment modules' flags can live in one FlagValues."""
   from absl import flags  # pylint: disable=g-import-not-at-top
-  from experiments import clock_classify, clock_periodic, clock_regress, clock_twohead  # pylint: disable=unused-import,g-import-not-at-top
   workdirs = set()
   for flagfile in FLAGFILES:
     flags.FLAGS.unparse_flags()
@@ -77,16 +81,15 @@ def periodic_workdir(clock_dir, tmp_path_factory):
 
 def test_head_only_epochs_train_a_new_head_on_the_trunk_it_was_given(periodic_workdir, clock_dir, tmp_path):
   import jax  # pylint: disable=g-import-not-at-top
-  from timeread_jax import models, readers  # pylint: disable=g-import-not-at-top
+  from timeread_jax import readers  # pylint: disable=g-import-not-at-top
   result = _run('clock_twohead', *_smoke_flags(tmp_path, clock_dir), f'--init_from={periodic_workdir}',
                 '--fresh_head', '--head_only_epochs=1')  # all of its one epoch
   assert result.returncode == 0, result.stderr[-2000:]
   given, trained = (readers.open_reader(str(path)) for path in (periodic_workdir, tmp_path))
-  head = models.head_modules(trained.model, (75, 75, 1))
-  assert head and set(trained.variables['params']) == set(given.variables['params'])
+  assert 'head' in trained.variables['params'] and set(trained.variables['params']) == set(given.variables['params'])
   for name, params in trained.variables['params'].items():
     same = jax.tree.map(np.array_equal, params, given.variables['params'][name])  # the head's shapes differ
-    assert all(jax.tree.leaves(same)) == (name not in head), name
+    assert all(jax.tree.leaves(same)) == (name != 'head'), name
 
 
 def test_evaluate_scores_a_workdir_and_writes_readings(periodic_workdir, clock_dir, tmp_path):
@@ -102,10 +105,9 @@ def test_evaluate_scores_a_workdir_and_writes_readings(periodic_workdir, clock_d
 
 def test_evaluate_scores_several_sets_of_either_size_one_line_each(periodic_workdir, tmp_path):
   """The sim-to-real check: a tiny stand-in for each real development set, one at 75 px and one at 150 px."""
-  from timeread_jax import clocks  # pylint: disable=g-import-not-at-top
-  images, labels = clocks.make_clocks(6, seed=11)
-  clocks.save_leiden(str(tmp_path / 'dev75'), clocks.resize_images(images[:4], 75), labels[:4])
-  clocks.save_leiden(str(tmp_path / 'samples150'), images[4:], labels[4:])
+  images, labels = synthetic.make_clocks(6, seed=11)
+  datasets.save_leiden(str(tmp_path / 'dev75'), pictures.resize_images(images[:4], 75), labels[:4])
+  datasets.save_leiden(str(tmp_path / 'samples150'), images[4:], labels[4:])
   result = _run('evaluate', f'--workdir={periodic_workdir}', f'--clock_data_dir={tmp_path / "dev75"},'
                 f'{tmp_path / "samples150"}', '--rotations=3')
   assert result.returncode == 0, result.stderr
@@ -167,3 +169,15 @@ def test_mistakes_end_in_one_line_and_exit_status_2(module, args, message, tmp_p
   result = _run(module, f'--workdir={tmp_path / "w"}', *args)
   assert result.returncode == 2, result.stderr[-2000:]
   assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
+
+
+def test_an_experiment_on_nan_pixels_ends_in_one_line_and_exit_status_2(tmp_path):
+  images = np.zeros((4, 150, 150), np.float32)
+  images[2, 10, 10] = np.nan
+  data_dir = str(tmp_path / 'data')
+  datasets.save_leiden(data_dir, images, np.array([[0, 0], [11, 59], [3, 40], [9, 5]]))
+  result = _run('clock_twohead', '--flagfile=experiments/flags/clock_twohead/fixed.flags',
+                f'--workdir={tmp_path / "w"}', f'--clock_data_dir={data_dir}', '--epochs=1', '--image_size=75')
+  assert result.returncode == 2, result.stderr[-2000:]
+  assert len(result.stderr.strip().splitlines()) == 1
+  assert os.path.join(data_dir, 'images.npy') in result.stderr and 'NaN' in result.stderr

@@ -3,7 +3,7 @@ import gzip
 import pickle
 import time
 
-import jax
+import os
 import numpy as np
 import pytest
 
@@ -12,6 +12,9 @@ from tests.fake_data import idx_bytes
 from tests.fake_data import write_cifar10
 from tests.fake_data import write_fashion_mnist
 from timeread_jax import datasets
+from timeread_jax import pictures
+from timeread_jax.config import Config
+from timeread_jax.errors import DataError
 
 _NUM_TRAIN, _NUM_TEST, _VAL_SIZE = 12, 5, 3
 
@@ -29,25 +32,6 @@ def _assert_one_line_naming(error: pytest.ExceptionInfo, *parts: str) -> None:
   assert '\n' not in message
   for part in parts:
     assert part in message
-
-
-def test_flip_and_shift_moves_whole_images_and_draws_both_flips():
-  images = np.arange(64 * 6 * 5, dtype=np.float32).reshape(64, 6, 5) + 1  # every pixel distinct and nonzero
-  out = np.asarray(datasets.flip_and_shift(jax.random.PRNGKey(0), images, max_shift=1))
-  assert out.shape == images.shape
-  flips = 0
-  for image, moved in zip(images, out):
-    matches = [(flip, dy, dx) for flip in (False, True) for dy in (-1, 0, 1) for dx in (-1, 0, 1)
-               if np.array_equal(_shifted(image[:, ::-1] if flip else image, dy, dx), moved)]
-    assert len(matches) == 1
-    flips += matches[0][0]
-  assert 0 < flips < len(images)
-
-
-def _shifted(image, dy, dx):
-  """`image` moved down by dy and right by dx, zeros where nothing moved in."""
-  padded = np.pad(image, 1)
-  return padded[1 - dy:1 - dy + image.shape[0], 1 - dx:1 - dx + image.shape[1]]
 
 
 def test_standardize_scales_every_split_with_the_training_statistics():
@@ -164,6 +148,8 @@ def test_fashion_mnist_images_and_labels_must_match_in_count(tmp_path):
 
 
 _PER_BATCH = 4
+
+
 _MARKED_PIXEL = (2, 3, 1)  # row, column, channel of the one bright value in the first test image
 
 
@@ -223,6 +209,8 @@ def mock_tfds(monkeypatch):
 
 
 @pytest.mark.usefixtures('mock_tfds')
+
+
 @pytest.mark.parametrize('load, image_shape', [
     (datasets.load_fashion_mnist, (28, 28, 1)),
     (datasets.load_cifar10, (32, 32, 3)),
@@ -237,11 +225,83 @@ def test_tfds_copy_when_no_files(tmp_path, load, image_shape):
     assert 0 <= images.min() and images.max() <= 1
 
 
-def test_erase_rectangles_erases_the_share_asked_for_and_keeps_channels_together():
-  images = np.full((2000, 20, 20, 3), 300.0, np.float32)  # above any grey, so every erased pixel shows
-  out = np.asarray(datasets.erase_rectangles(jax.random.PRNGKey(0), images, 0.3))
-  erased = (out != 300).any(axis=(1, 2, 3))
-  assert abs(erased.mean() - 0.3) < 0.04
-  areas = (out[erased] != 300).all(-1).sum(axis=(1, 2)) / 400
-  assert areas.min() >= 0.01 and areas.max() <= 0.2 and 0.06 < areas.mean() < 0.11
-  assert np.array_equal(out[..., 0] != 300, out[..., 2] != 300)
+def _leiden(tmp_path, images=None, labels=None):
+  images = np.zeros((4, 150, 150), np.uint8) if images is None else images
+  labels = np.array([[0, 0], [11, 59], [3, 40], [9, 5]]) if labels is None else labels
+  datasets.save_leiden(str(tmp_path), images, labels)
+  return str(tmp_path)
+
+
+def test_save_then_load_leiden_round_trips(tmp_path):
+  images = np.random.default_rng(0).integers(0, 256, (4, 150, 150), dtype=np.uint8)
+  loaded_images, loaded_labels = datasets.load_leiden(_leiden(tmp_path, images))
+  np.testing.assert_array_equal(loaded_images, images)
+  np.testing.assert_array_equal(loaded_labels, [[0, 0], [11, 59], [3, 40], [9, 5]])
+  assert loaded_labels.dtype == np.int64
+  assert sorted(os.listdir(tmp_path)) == ['images.npy', 'labels.npy']  # no temporary files left behind
+
+
+def test_load_leiden_reads_the_75_px_files_too(tmp_path):
+  images = np.random.default_rng(0).integers(0, 256, (3, 75, 75), dtype=np.uint8)
+  loaded, _ = datasets.load_leiden(_leiden(tmp_path, images, np.array([[0, 0], [1, 1], [2, 2]])))
+  np.testing.assert_array_equal(loaded, images)
+  assert pictures.resize_images(loaded, 150).shape == (3, 150, 150)  # a 150 px reader reads them enlarged
+
+
+def test_held_out_styles_show_the_same_times_in_other_dials_and_floors(tmp_path, monkeypatch):
+  monkeypatch.setenv('TIMEREAD_CACHE', str(tmp_path))
+  load = lambda held_out: datasets.load_splits(Config(
+      experiment='held_out', data='clocks', model='clocknet', representation='twohead', num_examples=40, seed=0,
+      image_size=75, val_size=4, held_out_styles=held_out))
+  plain, held_out = load(False), load(True)
+  for split in ('train', 'val', 'test'):
+    np.testing.assert_array_equal(getattr(plain, split)[1], getattr(held_out, split)[1])
+  assert not np.array_equal(plain.val[0], held_out.val[0]) and not np.array_equal(plain.test[0], held_out.test[0])
+
+
+def test_load_leiden_accepts_a_channel_axis_and_any_integer_labels(tmp_path):
+  data_dir = _leiden(tmp_path, np.zeros((4, 150, 150, 1), np.uint8),
+                     np.array([[0, 0], [1, 1], [2, 2], [3, 3]], np.uint8))
+  images, labels = datasets.load_leiden(data_dir)
+  assert images.shape == (4, 150, 150) and labels.dtype == np.int64
+
+
+def _truncate(path):
+  with open(path, 'r+b') as file:
+    file.truncate(os.path.getsize(path) // 2)
+
+
+def _images_with_nan():
+  images = np.zeros((4, 150, 150), np.float32)
+  images[2, 10, 20] = np.nan
+  return images
+
+
+@pytest.mark.parametrize('damage, file_name, words', [
+    (lambda d: os.remove(os.path.join(d, 'labels.npy')), 'labels.npy', 'not found'),
+    (lambda d: _truncate(os.path.join(d, 'images.npy')), 'images.npy', 'not a readable .npy'),
+    (lambda d: np.save(os.path.join(d, 'images.npy'), np.zeros((4, 150, 150), np.float32)), 'images.npy', 'uint8'),
+    (lambda d: np.save(os.path.join(d, 'images.npy'), _images_with_nan()), 'images.npy',
+     '1 NaN or infinite float32 pixels (first in image 2), expected uint8 grey levels 0-255'),
+    (lambda d: np.save(os.path.join(d, 'images.npy'), np.zeros((4, 64, 64), np.uint8)), 'images.npy', 'shape'),
+    (lambda d: np.save(os.path.join(d, 'labels.npy'), np.zeros((4, 3), int)), 'labels.npy', 'shape'),
+    (lambda d: np.save(os.path.join(d, 'labels.npy'), np.zeros((4, 2), float)), 'labels.npy', 'integers'),
+    (lambda d: np.save(os.path.join(d, 'labels.npy'), np.array([[0, 0], [12, 0], [0, 0], [0, 0]])),
+     'labels.npy', 'hour 12'),
+    (lambda d: np.save(os.path.join(d, 'labels.npy'), np.array([[0, 0], [0, 0], [0, 60], [0, 0]])),
+     'labels.npy', 'minute 60'),
+    (lambda d: np.save(os.path.join(d, 'labels.npy'), np.zeros((3, 2), int)), 'labels.npy', '3 labels for the 4'),
+])
+def test_load_leiden_names_the_file_and_the_problem(tmp_path, damage, file_name, words):
+  data_dir = _leiden(tmp_path)
+  damage(data_dir)
+  with pytest.raises(DataError) as error:
+    datasets.load_leiden(data_dir)
+  message = str(error.value)
+  assert os.path.join(data_dir, file_name) in message and words in message
+  assert '\n' not in message
+
+
+def test_load_leiden_missing_directory(tmp_path):
+  with pytest.raises(DataError, match='no such directory'):
+    datasets.load_leiden(str(tmp_path / 'absent'))

@@ -16,10 +16,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 _RUN = '''
 import json, sys
-from timeread_jax import distributed, train
+from timeread_jax import distributed, loop
 from timeread_jax.config import Config
 distributed.initialize(*json.loads(sys.argv[3]))
-train.train_and_evaluate(Config(**json.loads(sys.argv[1])), sys.argv[2])
+loop.train_and_evaluate(Config(**json.loads(sys.argv[1])), sys.argv[2])
 '''
 
 

@@ -90,10 +90,10 @@ def test_max_pool_2x2_pools_and_differentiates_as_flax_max_pool(height, width):
 @pytest.mark.parametrize('name, input_shape', [('mlp', (28, 28, 1)), ('geron_cnn', (28, 28, 1)),
                                                ('report_clock_cnn', (75, 75, 1)), ('clocknet', (75, 75, 1)),
                                                ('resnet', (32, 32, 3))])
-def test_the_head_is_the_last_dense_layer_alone(name, input_shape):
-  """What a trunk transfer (--fresh_head) leaves behind: the one layer whose width is the model's output."""
+def test_the_head_is_named_head_and_is_the_only_layer_as_wide_as_the_output(name, input_shape):
+  """What a trunk transfer (--fresh_head) leaves behind and --head_only_epochs trains alone."""
   model = models.build(name, 7)
-  head, = models.head_modules(model, input_shape)
   params = _variables(model, input_shape)['params']
-  assert params[head]['kernel'].shape[-1] == 7
-  assert all(leaf.shape[-1] != 7 for module, tree in params.items() if module != head for leaf in jax.tree.leaves(tree))
+  assert params['head']['kernel'].shape[-1] == 7
+  assert all(leaf.shape[-1] != 7 for module, tree in params.items() if module != 'head'
+             for leaf in jax.tree.leaves(tree))

@@ -10,8 +10,8 @@ import numpy as np
 from PIL import Image
 import pytest
 
-from timeread_jax import clocks
 from timeread_jax import readers
+from timeread_jax import synthetic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -33,7 +33,7 @@ def clock_photos(tmp_path_factory):
   """Four synthetic clocks as a user's files: an RGB PNG larger than 150 px and not square, a JPEG, a 16-bit PNG
   and the same picture as an 8-bit PNG in a folder, and a .npy of two pictures."""
   folder = tmp_path_factory.mktemp('photos')
-  images, _ = clocks.make_clocks(6, seed=21)
+  images, _ = synthetic.make_clocks(6, seed=21)
   wide = np.pad(np.kron(images[0], np.ones((2, 2), np.uint8)), ((0, 0), (40, 40)), mode='edge')  # 300x380
   Image.fromarray(np.stack([wide] * 3, -1)).save(folder / 'rgb.png')
   Image.fromarray(images[1]).save(folder / 'photo.jpg', quality=95)

@@ -6,19 +6,20 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from timeread_jax import clocks
 from timeread_jax import readers
-from timeread_jax import data
-from timeread_jax import train
+from timeread_jax import loop
+from timeread_jax import datasets
+from timeread_jax import pictures
+from timeread_jax import synthetic
 from timeread_jax.errors import ConfigError
-from timeread_jax.trainer import Trainer
+from timeread_jax.steps import Steps
 
 
 def test_a_restored_reader_scores_the_test_split_as_training_did(trained):
   workdir, config, results = trained
   reader = readers.from_workdir(workdir)
   assert reader.config == dataclasses.replace(config, model_options={'widths': [8, 8, 16, 16], 'dense': 32})
-  test_images, test_labels = data.load_splits(config).test
+  test_images, test_labels = datasets.load_splits(config).test
   summary, readings = reader.score(test_images, test_labels)
   assert summary['loss'] == pytest.approx(results['test_loss'], rel=1e-5)
   assert summary['cse_minutes'] == pytest.approx(results['test_cse_minutes'], rel=1e-5)
@@ -33,23 +34,23 @@ def test_a_saved_reader_loads_and_reads_the_same(trained, tmp_path):
   reader.save(path)
   assert sorted(p.name for p in tmp_path.iterdir()) == ['reader.json', 'reader.msgpack']
   loaded = readers.load(path)
-  images = clocks.make_clocks(6, seed=9, image_size=75)[0]
+  images = synthetic.make_clocks(6, seed=9, image_size=75)[0]
   np.testing.assert_array_equal(loaded.outputs(images), reader.outputs(images))
   assert loaded.config == reader.config
 
 
 def test_a_reader_reads_pictures_of_any_size(trained):
   reader = readers.from_workdir(trained[0])
-  large, _ = clocks.make_clocks(3, seed=9)  # 150 px for a 75 px reader: block means, as in training
-  np.testing.assert_allclose(reader.outputs(large), reader.outputs(clocks.resize_images(large, 75)), atol=1e-6)
-  two_greys = np.where(clocks.resize_images(large, 75) > 127, 255, 0).astype(np.uint8)
+  large, _ = synthetic.make_clocks(3, seed=9)  # 150 px for a 75 px reader: block means, as in training
+  np.testing.assert_allclose(reader.outputs(large), reader.outputs(pictures.resize_images(large, 75)), atol=1e-6)
+  two_greys = np.where(pictures.resize_images(large, 75) > 127, 255, 0).astype(np.uint8)
   dim = (two_greys // 255 * 100 + 50).astype(np.uint8)  # 50 and 150, which the reader stretches back to 0 and 255
   np.testing.assert_array_equal(reader.outputs(dim), reader.outputs(two_greys))
 
 
 def test_rotations_average_turned_views(trained):
   reader = readers.from_workdir(trained[0])
-  images = clocks.make_clocks(3, seed=9, image_size=75)[0]
+  images = synthetic.make_clocks(3, seed=9, image_size=75)[0]
   one, three = reader.outputs(images, rotations=1), reader.outputs(images, rotations=3)
   assert one.shape == three.shape == (3, reader.representation.num_outputs)
   views = [reader._apply(reader.variables, jnp.asarray(images), jnp.float32(angle)) for angle in (0, -6, 6)]
@@ -62,7 +63,7 @@ def test_an_ensemble_averages_its_readers_outputs_and_decodes_them_as_one(traine
   reader = readers.from_workdir(workdir)
   other = readers.Reader(reader.config, jax.tree.map(lambda x: x * 0.9, reader.variables))
   ensemble = readers.Ensemble([reader, other])
-  images, labels = clocks.make_clocks(5, seed=9, image_size=75)
+  images, labels = synthetic.make_clocks(5, seed=9, image_size=75)
   np.testing.assert_allclose(ensemble.outputs(images, rotations=3),
                              (reader.outputs(images, 3) + other.outputs(images, 3)) / 2, rtol=1e-6)
   assert ensemble.image_size == 75
@@ -98,7 +99,7 @@ def test_a_run_started_from_a_reader_starts_from_its_weights(trained, tmp_path):
   workdir, config, _ = trained
   reader = readers.from_workdir(workdir)
   started = dataclasses.replace(config, init_from=workdir, learning_rate=0.0, seed=5)
-  train.train_and_evaluate(started, str(tmp_path / 'run'), init_variables=readers.initial_variables(workdir, started))
+  loop.train_and_evaluate(started, str(tmp_path / 'run'), init_variables=readers.initial_variables(workdir, started))
   assert _leaves_equal(readers.from_workdir(str(tmp_path / 'run')).variables['params'], reader.variables['params'])
 
 
@@ -112,7 +113,7 @@ def test_fresh_head_keeps_the_trunk_of_a_reader_of_another_representation(traine
   periodic = dataclasses.replace(periodic, fresh_head=True)
   trunk = readers.initial_variables(workdir, periodic)
   head, = set(reader.variables['params']) - set(trunk['params'])
-  state = Trainer(periodic, (75, 75, 1), steps_per_epoch=1).init_state(trunk)
+  state = Steps(periodic, steps_per_epoch=1).init_state(trunk)
   first_seed = jax.tree.map(lambda x: x[0], state.params)
   assert first_seed[head]['kernel'].shape == (32, 4)  # the dense layer's width by the periodic hands' 4 outputs
   assert _leaves_equal({k: v for k, v in first_seed.items() if k != head}, trunk['params'])

@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from timeread_jax import metrics
+from timeread_jax import dial
 from timeread_jax import representations
 
 ALL_TIMES = np.stack(np.divmod(np.arange(720), 60), -1)  # every minute of the dial as (hour, minute)
@@ -16,7 +16,7 @@ def _inverse_softplus(y):
 
 def _perfect_outputs(representation, labels):
   """The head outputs a perfect model would give for `labels`."""
-  minutes = metrics.dial_minutes(labels)
+  minutes = dial.dial_minutes(labels)
   if isinstance(representation, representations.ClockClassify):
     return jax.nn.one_hot(representation.encode(labels), representation.num_classes) * 10
   if isinstance(representation, representations.Regress):
@@ -78,7 +78,7 @@ def test_periodic_hands_corrects_an_hour_hand_that_is_off_by_twenty_minutes():
   outputs = np.array(representation.encode(labels))
   # Move the hour hand 20 minutes of dial the wrong way for each: the minute hand still pins the hour.
   for row, shift in ((0, 20), (1, -20)):
-    angle = 2 * np.pi * (metrics.dial_minutes(labels[row]) + shift) / 720
+    angle = 2 * np.pi * (dial.dial_minutes(labels[row]) + shift) / 720
     outputs[row, :2] = np.sin(angle), np.cos(angle)
   np.testing.assert_allclose(representation.decode(outputs), [175, 185], atol=1e-3)
 
@@ -165,7 +165,7 @@ def test_two_heads_agree_at_every_minute_when_the_hour_softmax_hesitates_between
     probabilities[np.arange(720), hours] = 1 - neighbour_share
     probabilities[np.arange(720), neighbour] += neighbour_share
     decoded = representation.decode(_twohead_outputs(probabilities, minutes))
-    np.testing.assert_allclose(decoded, metrics.dial_minutes(ALL_TIMES), atol=1e-3)
+    np.testing.assert_allclose(decoded, dial.dial_minutes(ALL_TIMES), atol=1e-3)
 
 
 def test_two_heads_read_the_softmax_s_hour_away_from_the_hour():

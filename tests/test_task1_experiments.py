@@ -9,7 +9,6 @@ import sys
 from absl import flags
 import pytest
 
-from experiments import cifar10_transfer  # pylint: disable=unused-import  # defines --model
 from experiments import task1
 from tests.fake_data import write_cifar10
 from tests.fake_data import write_fashion_mnist

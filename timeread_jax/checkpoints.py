@@ -11,6 +11,7 @@ import json
 import os
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
 
 from timeread_jax.errors import CheckpointError
@@ -67,6 +68,36 @@ class Checkpoints:
       raise CheckpointError(f'cannot restore {where} ({type(error).__name__}): corrupt; move it away to start '
                             'over') from error
     return restored.state, restored.progress
+
+  def restore_weights(self, kind: str, one_seed: dict):
+    """The params and batch_stats of the newest `kind` checkpoint as numpy arrays, with the leading seed axis, or
+    None where there is none yet: what a reader needs, without the optimizer state or the model's device mesh.
+    `one_seed` gives their structure and shapes for one seed (e.g. build.Network.variable_shapes)."""
+    manager = self._managers[kind]
+    step = manager.latest_step()
+    if step is None:
+      return None
+    where = manager.directory / str(step)
+    stored = manager.item_metadata(step)['state']
+    try:
+      wanted = {name: jax.tree.map(lambda x, s: jax.ShapeDtypeStruct((s.shape[0], *x.shape), x.dtype),
+                                   one_seed[name], stored[name]) for name in one_seed}
+    except (KeyError, TypeError, ValueError) as error:
+      raise CheckpointError(f'cannot read the weights in {where}: they are of another model or an older layout '
+                            f'({type(error).__name__}); retrain, or export them from the commit that made them') from None
+    stored_shapes = _shapes({name: stored[name] for name in one_seed})
+    if stored_shapes != _shapes(wanted):
+      raise CheckpointError(f'cannot read the weights in {where}: they are of another model or an older layout')
+    reader = ocp.CheckpointManager(manager.directory, item_handlers={'state': ocp.PyTreeCheckpointHandler()})
+    try:
+      restored = reader.restore(step, args=ocp.args.Composite(state=ocp.args.PyTreeRestore(
+          item=wanted, restore_args=jax.tree.map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray), wanted),
+          partial_restore=True)))
+    except Exception as error:  # pylint: disable=broad-except  # Orbax raises many types for a bad checkpoint
+      raise CheckpointError(f'cannot restore {where} ({type(error).__name__}): corrupt; move it away') from error
+    finally:
+      reader.close()
+    return restored.state
 
   def close(self) -> None:
     """Waits for both managers' saves and closes them, then raises the first save that failed."""

@@ -1,9 +1,12 @@
 """The one record of a run's settings: built at the edge from flags, written to workdir/config.json, checked on
-resume. The library reads settings from here only, never from absl."""
+resume. The library reads settings from here only, never from absl, and every rule about which settings go
+together is checked here, once, when a Config is made (each field is the flag of the same name, which the
+messages name)."""
 import dataclasses
 import json
 import os
 
+from timeread_jax import representations
 from timeread_jax.errors import ConfigError
 
 # Changing these between runs of one workdir continues the same training; any other field starts a different one.
@@ -23,10 +26,10 @@ class Config:
   num_examples: int = 0  # 0: all (synthetic clocks: 18,000); else the first N (of each split, for Task 1)
   image_size: int = 150  # clocks only: 150 or 75
   val_size: int = 0  # 0: the data set's default (clocks: 10% of train)
-  clock_generator: int = 0  # synthetic clocks: the renderer's GENERATOR_VERSION, so a resume never mixes two
+  clock_generator: int = 0  # synthetic clocks: the renderer's GENERATOR_VERSION, stamped by loop.train_and_evaluate
   fresh_data: bool = False  # clocks only: render a new training batch every step
   held_out_styles: bool = False  # synthetic clocks only: train on the seen dial styles, validate on unseen ones
-  turn_warmup_epochs: int = 0  # fresh clocks only: their in-plane turn grows from none to any over these epochs
+  turn_warmup_epochs: int = 0  # fresh clocks only: their turn grows from none to any over these (0 with init_from)
   augment: bool = False  # Task 1 only: random horizontal flips and shifts of each training batch
   erase: float = 0.0  # uint8 pictures (a clock flag): the share of training pictures with a rectangle made one grey
   via_75px: float = 0.0  # 150 px clocks: the share of training pictures seen as a 75 px photo of them, enlarged
@@ -47,9 +50,39 @@ class Config:
   fresh_head: bool = False  # with init_from: the reader's trunk only, under a new head (any representation)
   head_only_epochs: int = 0  # with fresh_head: the trunk held still over these first epochs while the head learns
 
+  def __post_init__(self):
+    _check(self)
+    if self.init_from and self.turn_warmup_epochs:  # a trained reader already finds 12: it turns every way at once
+      object.__setattr__(self, 'turn_warmup_epochs', 0)
+
   @property
   def seeds(self) -> list[int]:
     return list(range(self.seed, self.seed + self.num_seeds))
+
+
+DATA = ('clocks', 'fashion_mnist', 'cifar10')
+
+
+def _check(config: Config) -> None:
+  """Refuses settings that cannot run together, in one line that says what to give instead."""
+  if config.data not in DATA:
+    raise ConfigError(f'unknown data {config.data!r}: use {", ".join(DATA)}')
+  synthetic = config.data == 'clocks' and not config.data_dir
+  for name in ('fresh_data', 'held_out_styles'):
+    if getattr(config, name) and not synthetic:
+      raise ConfigError(f'--{name} renders synthetic clocks: it cannot be combined with '
+                        + ('--clock_data_dir' if config.data == 'clocks' else f'{config.data}'))
+  if config.turn_warmup_epochs and not config.fresh_data and not config.init_from:
+    raise ConfigError('--turn_warmup_epochs turns freshly rendered clocks: give --fresh_data, or '
+                      '--turn_warmup_epochs=0 to train on a stored set')
+  if config.fresh_head and not config.init_from:
+    raise ConfigError('--fresh_head keeps the trunk of the reader --init_from names: give --init_from too')
+  if config.head_only_epochs and not config.fresh_head:
+    raise ConfigError('--head_only_epochs holds a trained trunk still under a new head: give --init_from and '
+                      '--fresh_head')
+  if config.via_75px and not (config.data == 'clocks' and config.image_size == 150):
+    raise ConfigError('--via_75px shows 150 px pictures as 75 px photos of them: give --image_size=150')
+  representations.build(config.representation, **config.representation_options)  # its own options' rules
 
 
 def to_json(config: Config) -> dict:

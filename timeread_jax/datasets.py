@@ -1,6 +1,7 @@
-"""Datasets as host arrays, and the report's train/validation/test splits.
+"""Every data set's files as host arrays, and the report's train/validation/test splits of them: Fashion-MNIST,
+CIFAR-10, the Leiden clock photos (or synthetic clocks in their place, `synthetic`).
 
-Every loader returns a `Splits` of numpy arrays; `train.py` moves them to the device once.
+`load_splits(config)` returns a run's `Splits` of numpy arrays; the training loop moves them to the device once.
 """
 import dataclasses
 import functools
@@ -12,11 +13,17 @@ import pickle
 import zlib
 from collections.abc import Callable, Sequence
 
-import jax
-import jax.numpy as jnp
+import os
+
 import numpy as np
 
+from timeread_jax import files
+from timeread_jax import pictures
+from timeread_jax import synthetic
+from timeread_jax.config import Config
+from timeread_jax.errors import ConfigError
 from timeread_jax.errors import DataError
+from timeread_jax.errors import first_line
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,39 +34,91 @@ class Splits:
   test: tuple[np.ndarray, np.ndarray]
 
 
-def flip_and_shift(key: jax.Array, images: jax.Array, max_shift: int = 2) -> jax.Array:
-  """Training augmentation for Task 1, on the device: each image (N, H, W[, C]) mirrored left-right with
-  probability 1/2 and shifted by up to `max_shift` pixels along each axis, the uncovered border zero."""
-  flip_key, shift_key = jax.random.split(key)
-  num, height, width = images.shape[:3]
-  flipped = jax.random.bernoulli(flip_key, 0.5, (num,)).reshape((num,) + (1,) * (images.ndim - 1))
-  images = jnp.where(flipped, images[:, :, ::-1], images)
-  border = [(0, 0), (max_shift, max_shift), (max_shift, max_shift)] + [(0, 0)] * (images.ndim - 3)
-  offsets = jax.random.randint(shift_key, (num, 2), 0, 2 * max_shift + 1)
-  crop = lambda image, offset: jax.lax.dynamic_slice(
-      image, (offset[0], offset[1]) + (0,) * (images.ndim - 3), (height, width) + images.shape[3:])
-  return jax.vmap(crop)(jnp.pad(images, border), offsets)
+LEIDEN_SIZES = (150, 75)  # the course ships the photos at both
+CLOCK_TEST_FRACTION = 0.2  # the report's 80/20 split
+CLOCK_VAL_FRACTION = 0.1  # of the training part, unless a validation size is given
 
 
-def erase_rectangles(key: jax.Array, images: jax.Array, probability: float, min_area: float = 0.02,
-                     max_area: float = 0.15) -> jax.Array:
-  """Random erasing (Zhong et al., 2017) on the device: in each image (N, H, W[, C]), with `probability`, a
-  rectangle of `min_area` to `max_area` of the picture (aspect 1/3 to 3) becomes one random grey (0-255), an
-  occluder or a glare unlike any the clock renderer draws, which the reader must read past."""
-  area_key, aspect_key, place_key, erase_key, grey_key = jax.random.split(key, 5)
-  num, height, width = images.shape[:3]
-  area = jax.random.uniform(area_key, (num,), minval=min_area, maxval=max_area) * height * width
-  aspect = jnp.exp(jax.random.uniform(aspect_key, (num,), minval=-jnp.log(3.0), maxval=jnp.log(3.0)))
-  size = jnp.stack([jnp.minimum(jnp.sqrt(area * aspect), height), jnp.minimum(jnp.sqrt(area / aspect), width)], -1)
-  corner = jax.random.uniform(place_key, (num, 2)) * (jnp.array([height, width]) - size)
-  rows = jnp.arange(height)[None, :, None] + 0.5
-  cols = jnp.arange(width)[None, None, :] + 0.5
-  inside = ((rows >= corner[:, 0, None, None]) & (rows < (corner[:, 0] + size[:, 0])[:, None, None])
-            & (cols >= corner[:, 1, None, None]) & (cols < (corner[:, 1] + size[:, 1])[:, None, None]))
-  inside &= jax.random.bernoulli(erase_key, probability, (num,))[:, None, None]
-  grey = jax.random.randint(grey_key, (num, 1, 1), 0, 256).astype(images.dtype)
-  extra = (1,) * (images.ndim - 3)
-  return jnp.where(inside.reshape(inside.shape + extra), grey.reshape(grey.shape + extra), images)
+def load_splits(config: Config) -> Splits:
+  """The run's train, validation and test splits as host arrays."""
+  if config.data == 'clocks':
+    return _clock_splits(config.data_dir, num_examples=config.num_examples, seed=config.seed,
+                         image_size=config.image_size, val_size=config.val_size,
+                         held_out_styles=config.held_out_styles)
+  loaders = {'fashion_mnist': load_fashion_mnist, 'cifar10': load_cifar10}
+  if config.data not in loaders:
+    raise ConfigError(f'unknown data {config.data!r}: use clocks, fashion_mnist or cifar10')
+  val_size = {'val_size': config.val_size} if config.val_size else {}
+  splits = loaders[config.data](config.data_dir or None, seed=config.seed, **val_size)
+  if config.num_examples:
+    splits = Splits(*[(images[:config.num_examples], labels[:config.num_examples])
+                      for images, labels in (splits.train, splits.val, splits.test)])
+  return standardize(splits) if config.standardize else splits
+
+
+def _clock_splits(data_dir: str, *, num_examples: int, seed: int, image_size: int, val_size: int,
+                held_out_styles: bool = False) -> Splits:
+  """The report's clock splits of the Leiden photos in `data_dir` or, with no `data_dir`, of the synthetic set.
+
+  `num_examples` keeps the first N examples (0: all; the synthetic set renders just N); the split is shuffled
+  by `seed`: 20% test, then `val_size` (0: 10%) of the rest for validation. `held_out_styles` (synthetic only)
+  shows the training split in the seen dial styles and floors, validation and test in the unseen ones.
+  """
+  if data_dir:
+    images, labels = load_leiden(data_dir)
+    if num_examples:
+      images, labels = images[:num_examples], labels[:num_examples]
+  else:
+    styles = 'seen' if held_out_styles else 'all'
+    images, labels = synthetic.cached_clocks(num_examples or synthetic.SIZE, synthetic.SEED, synthetic.cache_dir(), styles)
+  num_train = len(images) - int(round(len(images) * CLOCK_TEST_FRACTION))
+  split = lambda images: shuffle_split(pictures.reader_pictures(images, image_size), labels.astype(np.int32), seed=seed,
+                                       test_fraction=CLOCK_TEST_FRACTION,
+                                       val_size=val_size or max(1, int(round(num_train * CLOCK_VAL_FRACTION))))
+  splits = split(images)
+  if data_dir or not held_out_styles:
+    return splits
+  unseen = split(synthetic.cached_clocks(num_examples or synthetic.SIZE, synthetic.SEED, synthetic.cache_dir(), 'unseen')[0])
+  return Splits(train=splits.train, val=unseen.val, test=unseen.test)  # the same times, other looks
+
+
+def save_leiden(out_dir: str, images: np.ndarray, labels: np.ndarray) -> None:
+  """Writes `out_dir`/images.npy and labels.npy, the layout load_leiden reads."""
+  os.makedirs(out_dir, exist_ok=True)
+  files.write_atomically(os.path.join(out_dir, 'images.npy'), lambda file: np.save(file, images))
+  files.write_atomically(os.path.join(out_dir, 'labels.npy'), lambda file: np.save(file, labels))
+
+
+def load_leiden(data_dir: str) -> tuple[np.ndarray, np.ndarray]:
+  """The Leiden clocks (or save_leiden's): images uint8 (N, S, S) with S 150 or 75, labels int64 (N, 2) =
+  (hour, minute)."""
+  if not os.path.isdir(data_dir):
+    raise DataError(f'{data_dir}: no such directory; it should hold images.npy and labels.npy')
+  images_path = os.path.join(data_dir, 'images.npy')
+  labels_path = os.path.join(data_dir, 'labels.npy')
+  images, labels = _load_array(images_path), _load_array(labels_path)
+  if images.ndim == 4 and images.shape[-1] == 1:
+    images = images[..., 0]
+  if images.ndim != 3 or images.shape[1:] not in [(size, size) for size in LEIDEN_SIZES] or not len(images):
+    raise DataError(f'{images_path}: shape {images.shape}, expected (N, 150, 150) or (N, 75, 75) with N > 0')
+  if images.dtype != np.uint8:
+    # NaN is worth naming apart from the dtype: a cast to uint8 would quietly make it an arbitrary grey level.
+    non_finite = ~np.isfinite(images) if np.issubdtype(images.dtype, np.inexact) else np.zeros(0, bool)
+    if non_finite.any():
+      raise DataError(f'{images_path}: {np.count_nonzero(non_finite)} NaN or infinite {images.dtype} pixels (first '
+                      f'in image {np.argwhere(non_finite)[0, 0]}), expected uint8 grey levels 0-255')
+    raise DataError(f'{images_path}: dtype {images.dtype}, expected uint8 grey levels 0-255')
+  if not np.issubdtype(labels.dtype, np.integer):
+    raise DataError(f'{labels_path}: dtype {labels.dtype}, expected integers (hour, minute)')
+  if labels.ndim != 2 or labels.shape[1] != 2:
+    raise DataError(f'{labels_path}: shape {labels.shape}, expected (N, 2) rows of (hour, minute)')
+  if len(labels) != len(images):
+    raise DataError(f'{labels_path}: {len(labels)} labels for the {len(images)} images in {images_path}')
+  for column, name, limit in ((0, 'hour', 12), (1, 'minute', 60)):
+    bad = np.flatnonzero((labels[:, column] < 0) | (labels[:, column] >= limit))
+    if len(bad):
+      raise DataError(f'{labels_path}: row {bad[0]} has {name} {labels[bad[0], column]}, outside 0-{limit - 1}')
+  return images, labels.astype(np.int64)
 
 
 def standardize(splits: Splits) -> Splits:
@@ -265,3 +324,15 @@ def _tfds_split(builder, split: str) -> _ImagesAndLabels:
   chunks = builder.as_dataset(split=split, as_supervised=True, batch_size=_TFDS_CHUNK_SIZE).as_numpy_iterator()
   images, labels = zip(*chunks)
   return np.concatenate(images), np.concatenate(labels)
+
+
+def _load_array(path: str) -> np.ndarray:
+  if not os.path.isfile(path):
+    raise DataError(f'{path}: file not found')
+  try:
+    array = np.load(path, allow_pickle=False)
+  except (OSError, ValueError, EOFError) as error:
+    raise DataError(f'{path}: not a readable .npy file ({first_line(error)})') from None
+  if not isinstance(array, np.ndarray):
+    raise DataError(f'{path}: holds an archive of arrays, expected a single .npy array')
+  return array

@@ -78,7 +78,7 @@ def draw(key: jax.Array, upright: bool, styles: str, turn: jax.Array | None = No
   """Every nuisance range in one place; `upright` swaps each for the canonical value in its last argument.
 
   `turn` (0 to 1), where given, narrows the in-plane turn to within that fraction of half a circle either side of
-  upright: a warm-up for a new reader (`data.FreshClocks`).
+  upright: a warm-up for a new reader (`sources.FreshClocks`).
 
   The ranges are centred on what the real photos show (a light face with small thin numerals, two slim dark
   hands of nearly equal width told apart by length, a thick dark rim, wooden decking; in a third of them a

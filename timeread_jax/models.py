@@ -1,13 +1,13 @@
-"""Flax Linen trunks with the head on top: every model maps images to `num_outputs` raw outputs.
+"""Flax Linen trunks with the head on top: every model maps images to `num_outputs` raw outputs, its last layer
+named `head` (what a trunk transfer leaves behind, and what --head_only_epochs trains alone).
 
 The report's architectures are reproduced layer for layer (parameter counts are tested against the
 Keras-documented counts); options are fields so that each ablation is a flag, not a copy of the model.
 """
 import functools
-from typing import ClassVar, Sequence
+from typing import Sequence
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 
 
@@ -36,7 +36,6 @@ def max_pool_2x2(x):
 
 class MLP(nn.Module):
   """Géron's Fashion-MNIST MLP (Flatten-300-100-10), with the report's ablations as options."""
-  convolutional: ClassVar[bool] = False  # trainer.steps_per_call: one step per call on CPU if so
   num_outputs: int
   hidden: Sequence[int] = (300, 100)
   activation: str = 'relu'
@@ -55,12 +54,11 @@ class MLP(nn.Module):
       x = act(x)
       if self.dropout:
         x = nn.Dropout(self.dropout, deterministic=not train)(x)
-    return nn.Dense(self.num_outputs, dtype=self.dtype)(x)
+    return nn.Dense(self.num_outputs, dtype=self.dtype, name='head')(x)
 
 
 class GeronCNN(nn.Module):
   """Géron's CNN (p.461): Conv64 7x7, pool, 2x Conv128, pool, 2x Conv256, pool, Dense128-64 with dropout."""
-  convolutional: ClassVar[bool] = True  # trainer.steps_per_call: one step per call on CPU if so
   num_outputs: int
   activation: str = 'relu'
   padding: str = 'SAME'  # 'VALID' drops the second pool, as in the report, to keep a feature map
@@ -91,12 +89,11 @@ class GeronCNN(nn.Module):
     x = x.reshape((x.shape[0], -1))
     x = nn.Dropout(self.dropout, deterministic=not train)(act(nn.Dense(128, dtype=self.dtype)(x)))
     x = nn.Dropout(self.last_dropout, deterministic=not train)(act(nn.Dense(64, dtype=self.dtype)(x)))
-    return nn.Dense(self.num_outputs, dtype=self.dtype)(x)
+    return nn.Dense(self.num_outputs, dtype=self.dtype, name='head')(x)
 
 
 class ReportClockCNN(nn.Module):
   """The report's clock reader: Conv32 5x5 and 3x3 blocks with max-pooling, then Dense 1024-512-256-128-64-32."""
-  convolutional: ClassVar[bool] = True  # trainer.steps_per_call: one step per call on CPU if so
   num_outputs: int
   dense: Sequence[int] = (1024, 512, 256, 128, 64, 32)
   dtype: jnp.dtype = jnp.float32
@@ -109,7 +106,7 @@ class ReportClockCNN(nn.Module):
     x = x.reshape((x.shape[0], -1))
     for width in self.dense:
       x = nn.relu(nn.Dense(width, dtype=self.dtype)(x))
-    return nn.Dense(self.num_outputs, dtype=self.dtype)(x)
+    return nn.Dense(self.num_outputs, dtype=self.dtype, name='head')(x)
 
 
 class ClockNet(nn.Module):
@@ -117,7 +114,6 @@ class ClockNet(nn.Module):
 
   Flattening (rather than global pooling) keeps where each feature is, which is what a dial reading needs.
   """
-  convolutional: ClassVar[bool] = True  # trainer.steps_per_call: one step per call on CPU if so
   num_outputs: int
   widths: Sequence[int] = (32, 64, 128, 256)
   dense: int = 256
@@ -133,7 +129,7 @@ class ClockNet(nn.Module):
       x = max_pool_2x2(nn.relu(norm()(x)))
     x = x.reshape((x.shape[0], -1))
     x = nn.relu(norm()(nn.Dense(self.dense, use_bias=False, dtype=self.dtype)(x)))
-    return nn.Dense(self.num_outputs, dtype=self.dtype)(x)
+    return nn.Dense(self.num_outputs, dtype=self.dtype, name='head')(x)
 
 
 class ResNet(nn.Module):
@@ -143,7 +139,6 @@ class ResNet(nn.Module):
   after the first halving the map with a strided convolution, then global average pooling: beyond the report,
   for our best Fashion-MNIST CNN. Each block's last BatchNorm starts at zero, so every block starts as the identity.
   """
-  convolutional: ClassVar[bool] = True  # trainer.steps_per_call: one step per call on CPU if so
   num_outputs: int
   widths: Sequence[int] = (64, 128, 256)
   blocks_per_stage: int = 2
@@ -162,7 +157,7 @@ class ResNet(nn.Module):
         if x.shape != y.shape:
           x = norm()(nn.Conv(width, (1, 1), strides=strides, use_bias=False, dtype=self.dtype)(x))
         x = nn.relu(x + y)
-    return nn.Dense(self.num_outputs, dtype=self.dtype)(x.mean(axis=(1, 2)))
+    return nn.Dense(self.num_outputs, dtype=self.dtype, name='head')(x.mean(axis=(1, 2)))
 
 
 MODELS = {
@@ -172,17 +167,6 @@ MODELS = {
     'clocknet': ClockNet,
     'resnet': ResNet,
 }
-
-
-def head_modules(model: nn.Module, input_shape: tuple[int, ...]) -> set[str]:
-  """The names of `model`'s top-level modules whose parameters depend on its head's width: its head, which a trunk
-  transfer leaves behind."""
-  def shapes(num_outputs):
-    other = model.clone(num_outputs=num_outputs)
-    variables = jax.eval_shape(lambda: other.init(jax.random.key(0), jnp.zeros((1, *input_shape)), train=False))
-    return {name: jax.tree.map(lambda x: x.shape, tree) for name, tree in variables['params'].items()}
-  one, two = shapes(1), shapes(2)
-  return {name for name in one if one[name] != two[name]}
 
 
 def build(name: str, num_outputs: int, **options) -> nn.Module:

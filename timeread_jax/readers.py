@@ -14,17 +14,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from timeread_jax import build
 from timeread_jax import checkpoints
 from timeread_jax import config as config_lib
-from timeread_jax import clocks
 from timeread_jax import files
-from timeread_jax import models
+from timeread_jax import pictures
 from timeread_jax import representations
 from timeread_jax import results
 from timeread_jax.config import Config
 from timeread_jax.errors import ConfigError
-from timeread_jax.trainer import Trainer
-from timeread_jax.trainer import model_input
 
 # The reader that ships with the project (its .json beside it says how it was trained and what it scores).
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pretrained', 'clock_reader.msgpack')
@@ -57,9 +55,8 @@ class Reader(_Reading):
       raise ConfigError(f'a {config.data} classifier is not a clock reader')
     self.config = config
     self.variables = variables
-    self.representation = representations.build(config.representation, **config.representation_options)
-    self.model = models.build(config.model, self.representation.num_outputs, dtype=jnp.dtype(config.dtype),
-                              **config.model_options)
+    network = build.network(config)
+    self.model, self.representation = network.model, network.representation
     self._apply = jax.jit(self._apply_rotated)
 
   @property
@@ -68,12 +65,12 @@ class Reader(_Reading):
 
   def _apply_rotated(self, variables, images, degrees):
     rotated = _rotate(images.astype(jnp.float32), jnp.radians(degrees))
-    return self.model.apply(variables, model_input(rotated / 255, jnp.dtype(self.config.dtype)), train=False)
+    return self.model.apply(variables, build.model_input(rotated / 255, jnp.dtype(self.config.dtype)), train=False)
 
   def outputs(self, images: np.ndarray, rotations: int = 1) -> np.ndarray:
     """Raw head outputs float32 (N, num_outputs) for uint8 pictures (N, S, S) of any size S (made the reader's
-    size and stretched, `clocks.reader_pictures`), the mean over `rotations` views turned by 0, +-6, +-12... degrees."""
-    images = clocks.reader_pictures(np.asarray(images, np.uint8), self.image_size)
+    size and stretched, `pictures.reader_pictures`), the mean over `rotations` views turned by 0, +-6, +-12... degrees."""
+    images = pictures.reader_pictures(np.asarray(images, np.uint8), self.image_size)
     angles = [ROTATION_STEP_DEGREES * ((i + 1) // 2) * (-1) ** i for i in range(rotations)]
     # One compiled shape for every batch: BATCH_SIZE, or for fewer pictures the next power of two.
     size = min(BATCH_SIZE, 1 << max(0, len(images) - 1).bit_length())
@@ -140,15 +137,11 @@ def from_workdir(workdir: str) -> Reader:
   config = config_lib.read(workdir)
   if config.data != 'clocks':
     raise ConfigError(f'{workdir} holds a {config.data} run, not a clock reader')
-  # Any epoch length gives the optimizer state its structure, which is all a restore needs.
-  trainer = Trainer(config, (config.image_size, config.image_size, 1), steps_per_epoch=1)
   with checkpoints.Checkpoints(workdir) as ckpt:
-    restored = ckpt.restore('best', trainer.init_state())
-  if restored is None:
+    weights = ckpt.restore_weights('best', build.network(config).variable_shapes())
+  if weights is None:
     raise ConfigError(f'{workdir} has no best checkpoint yet: train at least one epoch first')
-  state = restored[0]
-  first_seed = lambda tree: jax.tree.map(lambda x: np.asarray(x[0]), tree)
-  return Reader(config, {'params': first_seed(state.params), 'batch_stats': first_seed(state.batch_stats)})
+  return Reader(config, jax.tree.map(lambda x: x[0], weights))
 
 
 def open_reader(path: str) -> Reader:
@@ -175,8 +168,7 @@ def initial_variables(path: str, config: Config) -> dict:
                         f'{ours[field]} here): {hint}')
   if not config.fresh_head:
     return reader.variables
-  head = models.head_modules(reader.model, (reader.image_size, reader.image_size, 1))
-  return {collection: {name: value for name, value in tree.items() if name not in head}
+  return {collection: {name: value for name, value in tree.items() if name != 'head'}
           for collection, tree in reader.variables.items()}
 
 

@@ -12,7 +12,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from timeread_jax import metrics
+from timeread_jax import dial
+from timeread_jax.errors import ConfigError
 
 TAU = 2 * math.pi
 
@@ -54,7 +55,7 @@ def _cross_entropy(logits, classes):
 
 
 def _clock_metrics(predicted_minutes, labels):
-  return {'cse_minutes': metrics.common_sense_minutes(predicted_minutes, metrics.dial_minutes(labels))}
+  return {'cse_minutes': dial.common_sense_minutes(predicted_minutes, dial.dial_minutes(labels))}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,8 +80,9 @@ class ClockClassify:
   num_classes: int = 24
 
   def __post_init__(self):
-    if self.num_classes < 2 or metrics.MINUTES_PER_DIAL % self.num_classes:
-      raise ValueError(f'num_classes must be a divisor of 720 greater than 1, got {self.num_classes}')
+    if self.num_classes < 2 or dial.MINUTES_PER_DIAL % self.num_classes:
+      raise ConfigError(f'--num_classes must be a divisor of 720 greater than 1 (24: half hours, 720: minutes), '
+                        f'not {self.num_classes}')
 
   @property
   def num_outputs(self):
@@ -88,10 +90,10 @@ class ClockClassify:
 
   @property
   def minutes_per_class(self):
-    return metrics.MINUTES_PER_DIAL // self.num_classes
+    return dial.MINUTES_PER_DIAL // self.num_classes
 
   def encode(self, labels):
-    return metrics.dial_minutes(labels) // self.minutes_per_class
+    return dial.dial_minutes(labels) // self.minutes_per_class
 
   def decode(self, outputs):
     return jnp.argmax(outputs, -1) * self.minutes_per_class + (self.minutes_per_class - 1) / 2
@@ -121,10 +123,10 @@ class Regress:
     return jax.nn.softplus(outputs[..., 0].astype(jnp.float32))
 
   def decode(self, outputs):
-    return (self._hours(outputs) * 60) % metrics.MINUTES_PER_DIAL
+    return (self._hours(outputs) * 60) % dial.MINUTES_PER_DIAL
 
   def loss(self, outputs, labels):
-    error = self._hours(outputs) - metrics.dial_minutes(labels) / 60
+    error = self._hours(outputs) - dial.dial_minutes(labels) / 60
     if self.cyclic:
       error = (error + 6) % 12 - 6
     return error ** 2
@@ -146,12 +148,12 @@ def _circle_fraction(sin_cos):
   return (jnp.arctan2(sin_cos[..., 0], sin_cos[..., 1]) / TAU) % 1.0
 
 
-def _read_against_minute(dial, minute):
-  """Minutes on the dial from a rough hour-hand position `dial` (0-720) and the minute hand's `minute` (0-60): the
+def _read_against_minute(position, minute):
+  """Minutes on the dial from a rough hour-hand position `position` (0-720) and the minute hand's `minute` (0-60): the
   hour that puts the hour hand nearest `dial`, so `dial` may be off by up to half an hour and decode exactly (a
   tie, to within rounding, goes to the earlier hour).
   """
-  return (jnp.round((dial - minute) / 60 - 1e-3) % 12) * 60 + minute
+  return (jnp.round((position - minute) / 60 - 1e-3) % 12) * 60 + minute
 
 
 HOUR_EDGE_BLUR = 0.2  # hours: chosen on synthetic validation (generator 5), flat from 0.15 to 0.25
@@ -189,7 +191,7 @@ class TwoHead:
 
   def __post_init__(self):
     if self.minute not in ('sincos', 'regress'):
-      raise ValueError(f"minute must be 'sincos' or 'regress', got {self.minute!r}")
+      raise ConfigError(f"--minute must be 'sincos' or 'regress', not {self.minute!r}")
 
   @property
   def num_outputs(self):
@@ -241,25 +243,27 @@ class Periodic:
   distance: bool = dataclasses.field(default=False, metadata=LOSS_ONLY)
 
   def __post_init__(self):
-    if self.hour_weight <= 0 or (self.hour_weight != 1 and not self.hands):
-      raise ValueError(f'hour_weight must be positive, and 1 without hands (got {self.hour_weight})')
+    if self.hour_weight <= 0:
+      raise ConfigError(f'--hour_weight must be positive, not {self.hour_weight}')
+    if self.hour_weight != 1 and not self.hands:
+      raise ConfigError('--hour_weight weighs the hour hand against the minute hand: give --hands too')
 
   @property
   def num_outputs(self):
     return 4 if self.hands else 2
 
   def encode(self, labels):
-    dial = metrics.dial_minutes(labels) / metrics.MINUTES_PER_DIAL
+    position = dial.dial_minutes(labels) / dial.MINUTES_PER_DIAL
     if not self.hands:
-      return _unit_circle(dial)
-    return jnp.concatenate([_unit_circle(dial), _unit_circle(labels[..., 1] / 60)], -1)
+      return _unit_circle(position)
+    return jnp.concatenate([_unit_circle(position), _unit_circle(labels[..., 1] / 60)], -1)
 
   def decode(self, outputs):
     outputs = outputs.astype(jnp.float32)
-    dial = _circle_fraction(outputs[..., :2]) * metrics.MINUTES_PER_DIAL
+    position = _circle_fraction(outputs[..., :2]) * dial.MINUTES_PER_DIAL
     if not self.hands:
-      return dial
-    return _read_against_minute(dial, _circle_fraction(outputs[..., 2:]) * 60)
+      return position
+    return _read_against_minute(position, _circle_fraction(outputs[..., 2:]) * 60)
 
   def loss(self, outputs, labels):
     squared = (outputs.astype(jnp.float32) - self.encode(labels)) ** 2
@@ -289,4 +293,6 @@ REPRESENTATIONS = {
 
 def build(name: str, **options) -> Representation:
   """The representation called `name` with its options, e.g. build('classify', num_classes=720)."""
+  if name not in REPRESENTATIONS:
+    raise ConfigError(f'unknown representation {name!r}: use {", ".join(REPRESENTATIONS)}')
   return REPRESENTATIONS[name](**options)

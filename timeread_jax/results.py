@@ -69,7 +69,7 @@ def package_versions() -> dict[str, str]:
 
 def write_results(config: Config, workdir: str, seed_dirs: list[str], progress,
                   test_outputs: list[dict[str, np.ndarray]], num_params: int) -> dict:
-  """Each seed's results.json and plots from its best epoch (`progress`, a train.Progress); with several seeds,
+  """Each seed's results.json and plots from its best epoch (`progress`, a loop.Progress); with several seeds,
   their mean and spread too."""
   seeds = config.seeds
   runs = []

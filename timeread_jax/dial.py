@@ -1,4 +1,4 @@
-"""Clock arithmetic and the report's common-sense error."""
+"""The 12-hour dial's arithmetic: times as minutes on the dial, and the report's common-sense error between two."""
 import jax.numpy as jnp
 
 MINUTES_PER_DIAL = 720  # the 12-hour dial

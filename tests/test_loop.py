@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 
 from timeread_jax import checkpoints
-from timeread_jax import data
-from timeread_jax import train
+from timeread_jax import datasets
+from timeread_jax import errors
+from timeread_jax import loop
+from timeread_jax.steps import Steps
 from timeread_jax.config import Config
 from timeread_jax.errors import ConfigError
 from timeread_jax.results import read_history
-from timeread_jax.trainer import Trainer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,7 +38,7 @@ def _history(workdir):
 
 
 def test_a_run_writes_every_output(clock_dir, tmp_path):
-  results = train.train_and_evaluate(_config(clock_dir), str(tmp_path), flags_text='--epochs=2\n')
+  results = loop.train_and_evaluate(_config(clock_dir), str(tmp_path), flags_text='--epochs=2\n')
   for name in ('config.json', 'flags.txt', 'metrics.jsonl', 'results.json', 'plots/learning_curves.png',
                'plots/cse_histogram.png', 'checkpoints/latest', 'checkpoints/best'):
     assert os.path.exists(tmp_path / name), name
@@ -54,16 +55,16 @@ def test_a_run_writes_every_output(clock_dir, tmp_path):
 
 def test_resuming_gives_the_same_run_as_no_interruption(clock_dir, tmp_path):
   straight, interrupted = str(tmp_path / 'straight'), str(tmp_path / 'interrupted')
-  expected = train.train_and_evaluate(_config(clock_dir, epochs=3), straight)
-  train.train_and_evaluate(_config(clock_dir, epochs=1), interrupted)
-  resumed = train.train_and_evaluate(_config(clock_dir, epochs=3), interrupted)  # more epochs: same run
+  expected = loop.train_and_evaluate(_config(clock_dir, epochs=3), straight)
+  loop.train_and_evaluate(_config(clock_dir, epochs=1), interrupted)
+  resumed = loop.train_and_evaluate(_config(clock_dir, epochs=3), interrupted)  # more epochs: same run
   assert _history(interrupted) == _history(straight)
   assert resumed['test_cse_minutes'] == expected['test_cse_minutes']
   assert resumed['epochs'] == 3
 
 
 def test_early_stopping_ends_the_run(clock_dir, tmp_path):
-  results = train.train_and_evaluate(_config(clock_dir, epochs=8, patience=1, learning_rate=0.05), str(tmp_path))
+  results = loop.train_and_evaluate(_config(clock_dir, epochs=8, patience=1, learning_rate=0.05), str(tmp_path))
   history = _history(str(tmp_path))
   assert results['epochs'] == len(history) == results['best_epoch'] + 1 < 8
 
@@ -72,7 +73,7 @@ def test_early_stopping_ends_the_run(clock_dir, tmp_path):
 def test_the_monitored_metric_picks_the_best_epoch(clock_dir, tmp_path, monitor, pick):
   config = _config(clock_dir, epochs=4, learning_rate=0.01, monitor=monitor, model='mlp',
                    model_options={'hidden': (16,)})
-  results = train.train_and_evaluate(config, str(tmp_path))
+  results = loop.train_and_evaluate(config, str(tmp_path))
   values = [record[monitor] for record in _history(str(tmp_path))]
   assert results['best_epoch'] == int(pick(values)) + 1  # the first of equals, as Keras keeps it
   assert results[monitor] == values[results['best_epoch'] - 1]
@@ -81,53 +82,53 @@ def test_the_monitored_metric_picks_the_best_epoch(clock_dir, tmp_path, monitor,
 def test_a_metric_the_run_does_not_validate_is_refused_before_training(clock_dir, tmp_path):
   small = dict(epochs=1, model='mlp', model_options={'hidden': (16,)})
   with pytest.raises(ConfigError, match="cannot monitor 'val_accuracy': this run validates val_loss, "):
-    train.train_and_evaluate(_config(clock_dir, monitor='val_accuracy', **small), str(tmp_path))
+    loop.train_and_evaluate(_config(clock_dir, monitor='val_accuracy', **small), str(tmp_path))
   assert not os.path.exists(tmp_path / 'config.json') and not os.path.exists(tmp_path / 'checkpoints')
-  corrected = train.train_and_evaluate(_config(clock_dir, monitor='val_hour_accuracy', **small), str(tmp_path))
+  corrected = loop.train_and_evaluate(_config(clock_dir, monitor='val_hour_accuracy', **small), str(tmp_path))
   assert corrected['epochs'] == 1
 
 
 def test_a_run_from_before_a_new_setting_resumes_with_its_default(clock_dir, tmp_path):
   small = dict(model='mlp', model_options={'hidden': (16,)})
-  train.train_and_evaluate(_config(clock_dir, epochs=1, **small), str(tmp_path))
+  loop.train_and_evaluate(_config(clock_dir, epochs=1, **small), str(tmp_path))
   stored = json.loads((tmp_path / 'config.json').read_text())
   del stored['monitor']
   (tmp_path / 'config.json').write_text(json.dumps(stored))
-  assert train.train_and_evaluate(_config(clock_dir, epochs=2, **small), str(tmp_path))['epochs'] == 2
+  assert loop.train_and_evaluate(_config(clock_dir, epochs=2, **small), str(tmp_path))['epochs'] == 2
 
 
 def test_a_workdir_of_another_run_is_refused_untouched(clock_dir, tmp_path):
-  train.train_and_evaluate(_config(clock_dir, epochs=1), str(tmp_path))
+  loop.train_and_evaluate(_config(clock_dir, epochs=1), str(tmp_path))
   before = (tmp_path / 'config.json').read_text()
   with pytest.raises(ConfigError, match='representation differ'):
-    train.train_and_evaluate(_config(clock_dir, epochs=1, representation='periodic'), str(tmp_path))
+    loop.train_and_evaluate(_config(clock_dir, epochs=1, representation='periodic'), str(tmp_path))
   assert (tmp_path / 'config.json').read_text() == before
 
 
 def test_divergence_stops_with_the_step_and_keeps_no_bad_checkpoint(clock_dir, tmp_path):
   config = _config(clock_dir, epochs=3, representation='regress', optimizer='sgd', learning_rate=1e12)
-  with pytest.raises(train.TrainingDiverged, match=r'at step \d+'):
-    train.train_and_evaluate(config, str(tmp_path))
+  with pytest.raises(errors.TrainingDiverged, match=r'at step \d+'):
+    loop.train_and_evaluate(config, str(tmp_path))
   assert os.listdir(tmp_path / 'checkpoints' / 'latest') == []  # the diverged first epoch saved nothing
   assert not os.path.exists(tmp_path / 'metrics.jsonl')
 
 
 def test_fresh_data_renders_training_batches(clock_dir, tmp_path):
-  results = train.train_and_evaluate(_config(clock_dir, epochs=1, fresh_data=True), str(tmp_path))
+  results = loop.train_and_evaluate(_config(clock_dir, epochs=1, fresh_data=True), str(tmp_path))
   assert np.isfinite(results['train_seconds'])
   assert np.isfinite(_history(str(tmp_path))[0]['train_loss'])
 
 
 def test_seeds_train_side_by_side_as_they_would_alone_and_report_mean_and_spread(clock_dir, tmp_path):
   config = _config(clock_dir, epochs=2, seed=3, model='mlp', model_options={'hidden': (16,)})  # compiles fast
-  summary = train.train_and_evaluate(dataclasses.replace(config, num_seeds=2), str(tmp_path / 'both'))
+  summary = loop.train_and_evaluate(dataclasses.replace(config, num_seeds=2), str(tmp_path / 'both'))
   assert summary['seeds'] == [3, 4]
   runs = [json.loads((tmp_path / 'both' / f'seed_{s}' / 'results.json').read_text()) for s in (3, 4)]
   assert summary['test_loss'] == pytest.approx(np.mean([run['test_loss'] for run in runs]))
   assert summary['test_loss_std'] == pytest.approx(np.std([run['test_loss'] for run in runs]))
   assert runs[0]['test_loss'] != runs[1]['test_loss']
   # The first seed trains exactly as it would alone (the data split is the first seed's for all).
-  alone = train.train_and_evaluate(config, str(tmp_path / 'alone'))
+  alone = loop.train_and_evaluate(config, str(tmp_path / 'alone'))
   assert runs[0]['test_loss'] == alone['test_loss']
   assert _history(str(tmp_path / 'both' / 'seed_3')) == _history(str(tmp_path / 'alone'))
 
@@ -135,7 +136,7 @@ def test_seeds_train_side_by_side_as_they_would_alone_and_report_mean_and_spread
 def test_each_seed_stops_early_on_its_own(clock_dir, tmp_path):
   config = _config(clock_dir, epochs=6, patience=1, learning_rate=0.001, num_seeds=3, model='mlp',
                    model_options={'hidden': (16,)})
-  summary = train.train_and_evaluate(config, str(tmp_path))
+  summary = loop.train_and_evaluate(config, str(tmp_path))
   epochs = []
   for s in range(3):
     losses = [record['val_loss'] for record in _history(str(tmp_path / f'seed_{s}'))]
@@ -149,21 +150,21 @@ def test_each_seed_stops_early_on_its_own(clock_dir, tmp_path):
 
 
 def test_a_corrupt_checkpoint_is_refused_in_one_line(clock_dir, tmp_path):
-  train.train_and_evaluate(_config(clock_dir, epochs=1), str(tmp_path))
+  loop.train_and_evaluate(_config(clock_dir, epochs=1), str(tmp_path))
   step_dir = next((tmp_path / 'checkpoints' / 'latest').iterdir())
   for path in (step_dir / 'state').rglob('*'):
     if path.is_file() and path.stat().st_size > 1000:
       path.write_bytes(b'garbage')
   with pytest.raises(checkpoints.CheckpointError, match='cannot restore'):
-    train.train_and_evaluate(_config(clock_dir, epochs=2), str(tmp_path))
+    loop.train_and_evaluate(_config(clock_dir, epochs=2), str(tmp_path))
 
 
 _RUN_ON_DEVICES = '''
 import json, sys
-from timeread_jax import train
+from timeread_jax import loop
 from timeread_jax.config import Config
 config = Config(**json.loads(sys.argv[1]))
-train.train_and_evaluate(config, sys.argv[2])
+loop.train_and_evaluate(config, sys.argv[2])
 '''
 
 
@@ -182,13 +183,13 @@ def _start_and_stop_mid_run(config, workdir, sig):
 @pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGKILL], ids=['sigterm', 'sigkill'])
 def test_a_killed_run_resumes_to_the_same_result(clock_dir, tmp_path, sig):
   config = _config(clock_dir, epochs=3, batch_size=2)  # 57 steps an epoch: the signal lands mid-epoch
-  expected = train.train_and_evaluate(config, str(tmp_path / 'straight'))
+  expected = loop.train_and_evaluate(config, str(tmp_path / 'straight'))
   workdir = tmp_path / 'killed'
   returncode, stderr = _start_and_stop_mid_run(dataclasses.asdict(config), workdir, sig)
   assert returncode != 0
   if sig == signal.SIGTERM:
     assert 'stopped by SIGTERM at step' in stderr  # saved where it stood, not at the last epoch's end
-  resumed = train.train_and_evaluate(config, str(workdir))
+  resumed = loop.train_and_evaluate(config, str(workdir))
   assert _history(str(workdir)) == _history(str(tmp_path / 'straight'))
   assert resumed['test_loss'] == expected['test_loss'] and resumed['epochs'] == 3
 
@@ -199,7 +200,7 @@ def test_a_full_disk_ends_the_run_in_one_line_and_keeps_the_saved_epoch(clock_di
   """The disk fills up in the second epoch's save: Orbax's Python writes into that step fail (tensorstore's, in
   C++, cannot be patched; a real full tmpfs gave the same one line from their ValueError)."""
   config = _config(clock_dir, model='mlp', model_options={'hidden': (16,)})  # compiles in a fraction of the time
-  first_epoch_step = len(data.load_splits(config).train[0]) // config.batch_size
+  first_epoch_step = len(datasets.load_splits(config).train[0]) // config.batch_size
   real_open = open
 
   def open_on_a_filling_disk(file, mode='r', *args, **kwargs):
@@ -210,15 +211,15 @@ def test_a_full_disk_ends_the_run_in_one_line_and_keeps_the_saved_epoch(clock_di
 
   monkeypatch.setattr(builtins, 'open', open_on_a_filling_disk)
   with pytest.raises(checkpoints.CheckpointError) as error:
-    train.train_and_evaluate(config, str(tmp_path))
+    loop.train_and_evaluate(config, str(tmp_path))
   monkeypatch.undo()
   message = str(error.value)
   assert '\n' not in message and 'no space left' in message and str(tmp_path / 'checkpoints') in message
   assert _history(str(tmp_path))[0]['epoch'] == 1
   assert json.loads((tmp_path / 'config.json').read_text())['epochs'] == 2
   with checkpoints.Checkpoints(str(tmp_path)) as ckpt:
-    abstract_state = Trainer(config, (75, 75, 1), steps_per_epoch=1).init_state()
+    abstract_state = Steps(config, steps_per_epoch=1).init_state()
     best, _ = ckpt.restore('best', abstract_state)
     latest, progress = ckpt.restore('latest', abstract_state)
   assert progress['epoch'] == 1 and np.all(latest.step == first_epoch_step) and np.all(best.step == first_epoch_step)
-  assert train.train_and_evaluate(config, str(tmp_path))['epochs'] == 2  # with space again, the run resumes
+  assert loop.train_and_evaluate(config, str(tmp_path))['epochs'] == 2  # with space again, the run resumes

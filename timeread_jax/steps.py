@@ -1,6 +1,6 @@
 """The jitted computations of a run: the training state, one optimizer step, the chunks of steps, evaluation.
 
-Built once from the config and compiled once. Data parallel over a mesh of every device with one axis, `data`:
+Built once from the config (`build.network` and an optimizer) and compiled once. Data parallel over a mesh of every device with one axis, `data`:
 the state is replicated, every step's batch (and every evaluation batch) is split along `data`, and XLA
 all-reduces the gradients, so N devices compute what one does. Every leaf of the state has a leading seed axis
 (`over_seeds`), so one call advances, shuffles or evaluates every seed of a run at once.
@@ -13,15 +13,14 @@ import flax.struct
 import numpy as np
 import optax
 
-from timeread_jax import data
-from timeread_jax import models
-from timeread_jax import representations
+from timeread_jax import build
+from timeread_jax import sources
 from timeread_jax.config import Config
 from timeread_jax.errors import ConfigError
 
 EVAL_BATCH_SIZE = 256  # rounded up to a multiple of the device count
-# XLA:CPU runs convolution gradients inside a loop about 30x slower than unrolled (jax-ml/jax#12868),
-# so small chunks are unrolled; long ones (whole epochs on accelerators) stay rolled to compile fast.
+# XLA:CPU runs convolution gradients inside a loop far slower than unrolled (jax-ml/jax#12868), so small chunks are
+# unrolled; long ones (whole epochs on accelerators) stay rolled to compile fast.
 MAX_UNROLLED_STEPS = 16
 
 
@@ -38,21 +37,20 @@ class TrainState(flax.struct.PyTreeNode):
   rng: jax.Array  # a raw uint32 key; step keys are folded in from it, so resuming replays the same randomness
 
 
-def make_optimizer(config: Config, steps_per_epoch: int, head_modules=frozenset()) -> optax.GradientTransformation:
+def make_optimizer(config: Config, steps_per_epoch: int) -> optax.GradientTransformation:
   """Optax optimizers with Keras' defaults where they differ, so results compare with the report; with
-  `config.head_only_epochs`, one that leaves all but the top-level `head_modules` still over those epochs."""
+  `config.head_only_epochs`, one that leaves all but the model's `head` still over those epochs."""
   optimizer = _optimizer(config, steps_per_epoch)
   if not config.head_only_epochs:
     return optimizer
   # Linear probing before fine-tuning: a new head's first, large gradients can undo some of what a trained trunk
-  # knows (on the shipped clock reader's trunk it made no difference: docs/results.md). The trunk's moments gather
-  # meanwhile, so it starts moving on measured ones.
+  # knows. The trunk's moments gather meanwhile, so it starts moving on measured ones.
   held_steps = config.head_only_epochs * steps_per_epoch
   trunk = optax.chain(_optimizer(config, steps_per_epoch),
                       optax.scale_by_schedule(lambda step: (step >= held_steps).astype(jnp.float32)))
   return optax.multi_transform(
       {'head': optimizer, 'trunk': trunk},
-      lambda params: {name: jax.tree.map(lambda _: 'head' if name in head_modules else 'trunk', tree)
+      lambda params: {name: jax.tree.map(lambda _: 'head' if name == 'head' else 'trunk', tree)
                       for name, tree in params.items()})
 
 
@@ -74,32 +72,20 @@ def _optimizer(config: Config, steps_per_epoch: int) -> optax.GradientTransforma
   raise ConfigError(f'unknown optimizer {config.optimizer!r}: use sgd, adam, nadam or adadelta')
 
 
-def model_input(images, dtype=jnp.float32):
-  """Stored images (uint8 or float in [0, 1], with or without a channel axis) as the model's NHWC input."""
-  if images.dtype == jnp.uint8:
-    images = images.astype(jnp.float32) / 255
-  if images.ndim == 3:
-    images = images[..., None]
-  return images.astype(dtype)
-
-
-class Trainer:
+class Steps:
   """The jitted functions of one run: built once from the config, compiled once, used for every epoch.
 
   The run's `num_seeds` seeds train side by side: every leaf of the state has a leading seed axis, and each jitted
   function maps over it (`over_seeds`), so one call advances, shuffles or evaluates every seed at once.
   """
 
-  def __init__(self, config: Config, input_shape: tuple[int, ...], steps_per_epoch: int):
+  def __init__(self, config: Config, steps_per_epoch: int):
     self.config = config
-    self.representation = representations.build(config.representation, **config.representation_options)
+    self.network = build.network(config)
+    self.model, self.representation = self.network.model, self.network.representation
     self.dtype = jnp.dtype(config.dtype)
-    self.model = models.build(config.model, self.representation.num_outputs, dtype=self.dtype,
-                              **config.model_options)
-    self.input_shape = input_shape
-    self.optimizer = make_optimizer(config, steps_per_epoch,
-                                    models.head_modules(self.model, input_shape) if config.head_only_epochs else ())
-    self.source = data.batch_source(config, steps_per_epoch)
+    self.optimizer = make_optimizer(config, steps_per_epoch)
+    self.source = sources.batch_source(config, steps_per_epoch)
     # Data parallelism: every device holds the data and the state; each step's batch is split along `data`.
     self.mesh = jax.make_mesh((jax.device_count(),), ('data',), axis_types=(jax.sharding.AxisType.Auto,))
     self.replicated = NamedSharding(self.mesh, P())
@@ -167,11 +153,10 @@ class Trainer:
 
   def _init_state(self, seed, variables=None) -> TrainState:
     init_rng, dropout_rng, rng = jax.random.split(jax.random.PRNGKey(seed), 3)
-    dummy = jnp.zeros((1, *self.input_shape), self.dtype)
-    initialized = self.model.init({'params': init_rng, 'dropout': dropout_rng}, dummy, train=False)
+    initialized = self.network.init({'params': init_rng, 'dropout': dropout_rng})
     given = variables or {}
     params = {**initialized['params'], **given.get('params', {})}
-    batch_stats = {**initialized.get('batch_stats', {}), **given.get('batch_stats', {})}
+    batch_stats = {**initialized['batch_stats'], **given.get('batch_stats', {})}
     return TrainState(step=jnp.zeros((), jnp.int32), params=params, batch_stats=batch_stats,
                       opt_state=self.optimizer.init(params), rng=rng)
 
@@ -189,7 +174,7 @@ class Trainer:
 
     def loss_fn(params):
       outputs, updates = self.model.apply(
-          {'params': params, 'batch_stats': state.batch_stats}, model_input(images, self.dtype), train=True,
+          {'params': params, 'batch_stats': state.batch_stats}, build.model_input(images, self.dtype), train=True,
           rngs={'dropout': dropout_rng}, mutable=['batch_stats'])
       losses = self.representation.loss(outputs, labels)
       return jnp.mean(losses), (outputs, labels, updates.get('batch_stats', {}))
@@ -224,7 +209,7 @@ class Trainer:
 
     def one_seed(state):
       outputs = self.model.apply({'params': state.params, 'batch_stats': state.batch_stats},
-                                 model_input(images, self.dtype), train=False)
+                                 build.model_input(images, self.dtype), train=False)
       return {'loss': self.representation.loss(outputs, labels), **self.representation.metrics(outputs, labels),
               'outputs': outputs}
 
@@ -250,7 +235,7 @@ def _keep_best(best: TrainState, state: TrainState, improved: jax.Array) -> Trai
   return jax.tree.map(lambda b, s: jnp.where(improved.reshape((-1,) + (1,) * (s.ndim - 1)), s, b), best, state)
 
 
-def steps_per_call(config: Config, steps_per_epoch: int, model) -> int:
+def steps_per_call(config: Config, steps_per_epoch: int, network: build.Network) -> int:
   """Steps per jitted call: the requested number, rounded down to a divisor of the epoch so all calls match.
 
   By default a whole epoch, but one step for a convolutional model on CPU, where XLA runs convolution gradients
@@ -258,7 +243,7 @@ def steps_per_call(config: Config, steps_per_epoch: int, model) -> int:
   """
   requested = config.steps_per_call
   if not requested:
-    requested = 1 if model.convolutional and jax.default_backend() == 'cpu' else steps_per_epoch
+    requested = 1 if network.convolutional and jax.default_backend() == 'cpu' else steps_per_epoch
   return max(d for d in range(1, min(requested, steps_per_epoch) + 1) if steps_per_epoch % d == 0)
 
 

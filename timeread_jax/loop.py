@@ -1,7 +1,7 @@
 """One training loop for every experiment: `train_and_evaluate(config, workdir)`.
 
 The datasets live on the device; an epoch is a device-side permutation cut into chunks of steps, each chunk one
-jitted call with the training state donated (`trainer`), so the host does no per-step work beyond a dispatch.
+jitted call with the training state donated (`steps`), so the host does no per-step work beyond a dispatch.
 Between chunks the loop only checks for SIGTERM; between epochs it validates, keeps the best state, checkpoints
 and logs. It knows nothing of clocks: the data, the model and the representation come from the config.
 """
@@ -15,11 +15,13 @@ import jax
 import numpy as np
 
 from timeread_jax import checkpoints
-from timeread_jax import data
+from timeread_jax import datasets
 from timeread_jax import distributed
+from timeread_jax import render
 from timeread_jax import files
 from timeread_jax import results
-from timeread_jax import trainer as trainer_lib
+from timeread_jax import steps as steps_lib
+from timeread_jax import workdir_lock
 from timeread_jax.config import check_workdir
 from timeread_jax.config import Config
 from timeread_jax.errors import ConfigError
@@ -82,28 +84,37 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '', init_
   `init_variables` (the weights of `config.init_from`) start a new run; a resumed one continues its own.
   """
   workdir = os.path.abspath(workdir)
+  # The renderer a run draws from, so that a resume never mixes two (check_workdir compares it).
+  synthetic = config.data == 'clocks' and not config.data_dir
+  config = dataclasses.replace(config, clock_generator=render.GENERATOR_VERSION if synthetic else 0)
+  os.makedirs(workdir, exist_ok=True)
+  # One writer per workdir: a second run on it is refused; on several hosts, process 0 holds it for all of them.
+  with workdir_lock.hold(workdir, is_main=distributed.is_main_process()):
+    return _run(config, workdir, flags_text, init_variables)
+
+
+def _run(config: Config, workdir: str, flags_text: str, init_variables: dict | None) -> dict:
   check_workdir(config, workdir)
-  splits = data.load_splits(config)
+  splits = datasets.load_splits(config)
   num_train = len(splits.train[0])
   steps_per_epoch = num_train // config.batch_size
   if steps_per_epoch == 0:
     raise ConfigError(f'batch size {config.batch_size} is larger than the {num_train} training examples')
-  trainer = trainer_lib.Trainer(config, trainer_lib.model_input(splits.train[0][:1]).shape[1:], steps_per_epoch)
-  _check_monitor(trainer, splits.val[1])
+  steps = steps_lib.Steps(config, steps_per_epoch)
+  _check_monitor(steps, splits.val[1])
   # Written once the settings are known to run: a mistake leaves no config.json to refuse its correction.
-  os.makedirs(workdir, exist_ok=True)
   if distributed.is_main_process():
     files.write_json(os.path.join(workdir, 'config.json'), to_json(config))
     files.write_text(os.path.join(workdir, 'flags.txt'), flags_text)
     files.write_json(os.path.join(workdir, 'versions.json'), results.package_versions())
-  chunk = trainer_lib.steps_per_call(config, steps_per_epoch, trainer.model)
+  chunk = steps_lib.steps_per_call(config, steps_per_epoch, steps.network)
   num_chunks = steps_per_epoch // chunk
-  train_data = trainer.put(trainer.source.device_data(splits.train))
-  val_split = trainer.put_eval(*splits.val)
+  train_data = steps.put(steps.source.device_data(splits.train))
+  val_split = steps.put_eval(*splits.val)
   seeds = config.seeds
   seed_dirs = [workdir] if len(seeds) == 1 else [os.path.join(workdir, f'seed_{seed}') for seed in seeds]
 
-  state = trainer.init_state(init_variables)
+  state = steps.init_state(init_variables)
   best_state = None  # each seed's state at its best `config.monitor`
   num_params = sum(x.size for x in jax.tree.leaves(state.params)) // len(seeds)
   progress = Progress.start(len(seeds))
@@ -122,12 +133,12 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '', init_
     while progress.epoch < config.epochs and any(active := progress.active_seeds(config.patience)):
       epoch = progress.epoch + 1
       start = time.perf_counter() - progress.epoch_seconds
-      order = trainer.epoch_order(state, num_train, num_chunks, chunk)
+      order = steps.epoch_order(state, num_train, num_chunks, chunk)
       chunk_metrics = []
       progress_bar = results.ProgressBar(f'epoch {epoch}', num_chunks)
       for index in range(progress.chunks_done, num_chunks):
-        state, metrics = trainer.train_chunk(state, train_data, order[index],
-                                             unroll=chunk <= trainer_lib.MAX_UNROLLED_STEPS)
+        state, metrics = steps.train_chunk(state, train_data, order[index],
+                                             unroll=chunk <= steps_lib.MAX_UNROLLED_STEPS)
         chunk_metrics.append(metrics)
         progress_bar.update(metrics)
         if distributed.any_process(sigterm.is_set()):
@@ -139,7 +150,7 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '', init_
       step_metrics = progress.joined_metrics(chunk_metrics)
       _check_finite(step_metrics['loss'], progress.epoch * steps_per_epoch, active, seeds)
       seconds = time.perf_counter() - start
-      val = [results.summarize(outputs, 'val_') for outputs in _per_seed(trainer.evaluate(state, val_split))]
+      val = [results.summarize(outputs, 'val_') for outputs in _per_seed(steps.evaluate(state, val_split))]
       improved = [is_active and _better(config.monitor, v[config.monitor], best)
                   for is_active, v, best in zip(active, val, progress.best_monitored)]
       for s in np.flatnonzero(active):
@@ -150,7 +161,7 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '', init_
       progress.epoch, progress.chunks_done, progress.epoch_metrics, progress.epoch_seconds = epoch, 0, {}, 0.0
       progress.train_seconds += seconds
       if any(improved):
-        best_state = trainer.keep_best(state if best_state is None else best_state, state, np.array(improved))
+        best_state = steps.keep_best(state if best_state is None else best_state, state, np.array(improved))
         ckpt.save('best', int(state.step[0]), best_state, progress.to_json())
       ckpt.save('latest', int(state.step[0]), state, progress.to_json())
       results.log(results.epoch_line([progress.history[s][-1] for s in np.flatnonzero(active)], config.epochs,
@@ -159,7 +170,7 @@ def train_and_evaluate(config: Config, workdir: str, flags_text: str = '', init_
         for seed_dir, history in zip(seed_dirs, progress.history):
           results.write_history(seed_dir, history)
 
-  test_outputs = _per_seed(trainer.evaluate(best_state, trainer.put_eval(*splits.test)))
+  test_outputs = _per_seed(steps.evaluate(best_state, steps.put_eval(*splits.test)))
   return results.write_results(config, workdir, seed_dirs, progress, test_outputs, num_params)
 
 
@@ -182,14 +193,14 @@ def _per_seed(per_example: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]
   return [{k: v[s] for k, v in per_example.items()} for s in range(len(per_example['loss']))]
 
 
-def _check_monitor(trainer: trainer_lib.Trainer, labels: np.ndarray) -> None:
+def _check_monitor(steps: steps_lib.Steps, labels: np.ndarray) -> None:
   """Refuses a `monitor` that the validation summary will not have, before any training."""
-  num_outputs = trainer.representation.num_outputs
-  names = jax.eval_shape(trainer.representation.metrics, jax.ShapeDtypeStruct((1, num_outputs), np.float32),
+  num_outputs = steps.representation.num_outputs
+  names = jax.eval_shape(steps.representation.metrics, jax.ShapeDtypeStruct((1, num_outputs), np.float32),
                          jax.ShapeDtypeStruct((1, *labels.shape[1:]), labels.dtype))
   known = results.summarize({'loss': np.zeros(1), **{name: np.zeros(1) for name in names}}, 'val_')
-  if trainer.config.monitor not in known:
-    raise ConfigError(f'cannot monitor {trainer.config.monitor!r}: this run validates {", ".join(known)}')
+  if steps.config.monitor not in known:
+    raise ConfigError(f'cannot monitor {steps.config.monitor!r}: this run validates {", ".join(known)}')
 
 
 def _better(monitor: str, value: float, best: float | None) -> bool:

@@ -3,14 +3,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from timeread_jax import clocks
-from timeread_jax import data
 from timeread_jax import looks
+from timeread_jax import augment
+from timeread_jax import sources
+from timeread_jax import synthetic
 from timeread_jax.config import Config
 
 
 def _source(steps_per_epoch=1, **overrides):
-  return data.batch_source(_config(**overrides), steps_per_epoch)
+  return sources.batch_source(_config(**overrides), steps_per_epoch)
 
 
 def _config(**overrides):
@@ -64,9 +65,9 @@ def test_a_turn_warmup_renders_clocks_nearly_upright_first_and_turned_any_way_af
 
 
 def test_erasing_wraps_either_source_and_changes_one_rectangle_of_the_pictures_it_picks():
-  assert isinstance(_source(erase=0.5).source, data.Stored)
-  assert isinstance(_source(fresh_data=True, erase=0.5).source, data.FreshClocks)
-  assert not isinstance(_source(fresh_data=True), data.Augmented)  # no erasing: the batches are as they always were
+  assert isinstance(_source(erase=0.5).source, sources.Stored)
+  assert isinstance(_source(fresh_data=True, erase=0.5).source, sources.FreshClocks)
+  assert not isinstance(_source(fresh_data=True), augment.Augmented)  # no erasing: the batches are as they always were
   images = np.arange(4 * 48 * 48, dtype=np.int32).reshape(4, 48, 48) % 251
   labels = np.arange(8, dtype=np.int32).reshape(4, 2)
   indices = jnp.arange(4)
@@ -83,13 +84,13 @@ def test_erasing_wraps_either_source_and_changes_one_rectangle_of_the_pictures_i
 
 
 def test_via_75px_wraps_a_source_and_shows_the_share_it_picks_as_75px_photos():
-  images, labels = clocks.make_clocks(6, seed=5)
+  images, labels = synthetic.make_clocks(6, seed=5)
   indices = jnp.arange(6)
   source = _source(image_size=150, via_75px=1.0, erase=0.5)
-  assert isinstance(source.source, data.Augmented) and isinstance(source.source.source, data.Stored)  # then erased
+  assert isinstance(source.source, augment.Augmented) and isinstance(source.source.source, sources.Stored)  # then erased
   seen, seen_labels = source.source.batch((images, labels), indices, jax.random.key(0), 0)
   np.testing.assert_array_equal(seen_labels, labels)
-  np.testing.assert_array_equal(seen, clocks.some_through_75px(jax.random.key(1), images, 1.0))
+  np.testing.assert_array_equal(seen, augment.some_through_75px(jax.random.key(1), images, 1.0))
   kept, _ = _source(image_size=150, via_75px=1e-9).batch((images, labels), indices, jax.random.key(0), 0)
   np.testing.assert_array_equal(kept, images)
-  assert not isinstance(_source(), data.Augmented)
+  assert not isinstance(_source(), augment.Augmented)

@@ -10,14 +10,13 @@ import jax
 import numpy as np
 import pytest
 
-from timeread_jax import data
-from timeread_jax import models
-from timeread_jax import trainer as trainer_lib
+from timeread_jax import build
+from timeread_jax import datasets
+from timeread_jax import steps as steps_lib
 from timeread_jax.config import Config
-from timeread_jax.trainer import Trainer
-from timeread_jax.trainer import make_optimizer
-from timeread_jax.trainer import model_input
-from timeread_jax.trainer import steps_per_call
+from timeread_jax.steps import make_optimizer
+from timeread_jax.steps import Steps
+from timeread_jax.steps import steps_per_call
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -56,18 +55,17 @@ def test_head_only_epochs_hold_all_but_the_head_still_then_train_both():
 @pytest.mark.parametrize('requested, steps, on_cpu_conv, expected', [
     (0, 12, False, 12), (0, 12, True, 1), (5, 12, False, 4), (7, 7, False, 7), (100, 12, False, 12), (4, 13, True, 1)])
 def test_steps_per_call_divides_the_epoch(monkeypatch, requested, steps, on_cpu_conv, expected):
-  monkeypatch.setattr(trainer_lib.jax, 'default_backend', lambda: 'cpu')
-  model = models.build('clocknet' if on_cpu_conv else 'mlp', 2)
-  config = dataclasses.replace(_config(''), steps_per_call=requested)
-  assert steps_per_call(config, steps, model) == expected
+  monkeypatch.setattr(steps_lib.jax, 'default_backend', lambda: 'cpu')
+  config = dataclasses.replace(_config(''), steps_per_call=requested, model='clocknet' if on_cpu_conv else 'mlp')
+  assert steps_per_call(config, steps, build.network(config)) == expected
 
 
 def _trainer_with_data(clock_dir):
   config = _config(clock_dir)
-  splits = data.load_splits(config)
+  splits = datasets.load_splits(config)
   num_train = len(splits.train[0])
   steps = num_train // config.batch_size
-  trainer = Trainer(config, model_input(splits.train[0][:1]).shape[1:], steps)
+  trainer = Steps(config, steps)
   return trainer, trainer.init_state(), trainer.put(splits.train), steps, num_train
 
 
@@ -94,9 +92,9 @@ def test_training_state_is_donated(clock_dir):
 
 _TRAIN = '''
 import json, sys
-from timeread_jax import train
+from timeread_jax import loop
 from timeread_jax.config import Config
-train.train_and_evaluate(Config(**json.loads(sys.argv[1])), sys.argv[2])
+loop.train_and_evaluate(Config(**json.loads(sys.argv[1])), sys.argv[2])
 '''
 
 
@@ -112,13 +110,13 @@ import jax
 jax.config.update('jax_enable_x64', True)  # lets a config compute in float64; float32 ones stay float32
 import numpy as np
 from timeread_jax.config import Config
-from timeread_jax.trainer import Trainer
+from timeread_jax.steps import Steps
 first_seed = lambda state: jax.tree.map(lambda x: x[0], state)
 leaves = lambda prefix, tree: {prefix + jax.tree_util.keystr(k): np.asarray(v)
                                for k, v in jax.tree_util.tree_leaves_with_path(tree)}
 found = {}
 for name, (fields, train_epoch) in json.loads(sys.argv[1]).items():
-  trainer = Trainer(Config(**fields), (75, 75, 1), steps_per_epoch=4)
+  trainer = Steps(Config(**fields), steps_per_epoch=4)
   state = trainer.init_state()
   with np.load(sys.argv[2]) as stored:
     data = trainer.put(trainer.source.device_data((stored['images'], stored['labels'])))
@@ -155,7 +153,7 @@ def test_eight_devices_take_the_steps_one_device_takes(clock_dir, tmp_path):
   float32 losses agree to 1e-4 (measured: 6e-7); their parameters are not compared, since Adam moves a parameter
   whose gradient is only rounding noise by about the learning rate, in the noise's direction.
   """
-  images, labels = data.load_splits(_config(clock_dir)).train
+  images, labels = datasets.load_splits(_config(clock_dir)).train
   np.savez(tmp_path / 'batch.npz', images=images[:64], labels=labels[:64])
   runs = {'stored-float64': ('stored', 'float64', True), 'stored-float32': ('stored', 'float32', True),
           'fresh-float64': ('fresh', 'float64', False)}
@@ -184,8 +182,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from timeread_jax.config import Config
-from timeread_jax.trainer import Trainer
-trainer = Trainer(Config(**json.loads(sys.argv[1])), (75, 75, 1), steps_per_epoch=1)
+from timeread_jax.steps import Steps
+trainer = Steps(Config(**json.loads(sys.argv[1])), steps_per_epoch=1)
 batch = jax.jit(lambda key: trainer.split_batch(trainer.source.batch(None, jnp.arange(64), key, 0)))
 np.save(sys.argv[2], np.stack([np.asarray(batch(jax.random.PRNGKey(i))[0]) for i in range(16)]))
 '''

@@ -94,7 +94,7 @@ def test_head_only_epochs_train_a_new_head_on_the_trunk_it_was_given(periodic_wo
 
 def test_evaluate_scores_a_workdir_and_writes_readings(periodic_workdir, clock_dir, tmp_path):
   predictions = tmp_path / 'readings.npy'
-  result = _run('evaluate', f'--workdir={periodic_workdir}', f'--clock_data_dir={clock_dir}',
+  result = _run('evaluate', f'--reader={periodic_workdir}', f'--eval_dirs={clock_dir}',
                 f'--predictions_out={predictions}')
   assert result.returncode == 0, result.stderr
   metrics = json.loads(result.stdout.strip().splitlines()[-1])
@@ -108,7 +108,7 @@ def test_evaluate_scores_several_sets_of_either_size_one_line_each(periodic_work
   images, labels = synthetic.make_clocks(6, seed=11)
   datasets.save_leiden(str(tmp_path / 'dev75'), pictures.resize_images(images[:4], 75), labels[:4])
   datasets.save_leiden(str(tmp_path / 'samples150'), images[4:], labels[4:])
-  result = _run('evaluate', f'--workdir={periodic_workdir}', f'--clock_data_dir={tmp_path / "dev75"},'
+  result = _run('evaluate', f'--reader={periodic_workdir}', f'--eval_dirs={tmp_path / "dev75"},'
                 f'{tmp_path / "samples150"}', '--rotations=3')
   assert result.returncode == 0, result.stderr
   lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
@@ -119,24 +119,24 @@ def test_evaluate_scores_several_sets_of_either_size_one_line_each(periodic_work
 
 def test_evaluate_without_a_workdir_scores_the_shipped_reader_or_a_named_one(clock_dir):
   from timeread_jax import readers  # pylint: disable=g-import-not-at-top
-  result = _run('evaluate', f'--clock_data_dir={clock_dir}')
+  result = _run('evaluate', f'--eval_dirs={clock_dir}')
   assert result.returncode == 0, result.stderr
   metrics = json.loads(result.stdout.strip().splitlines()[-1])
   assert metrics['reader'] == readers.SHIPPED and metrics['num_examples'] == 160
   assert 0 <= metrics['cse_minutes'] <= 360
-  missing = _run('evaluate', '--reader=/nonexistent.msgpack', f'--clock_data_dir={clock_dir}')
+  missing = _run('evaluate', '--reader=/nonexistent.msgpack', f'--eval_dirs={clock_dir}')
   assert missing.returncode == 2 and missing.stderr.strip().splitlines() == [
-      'error: /nonexistent.msgpack: no such file; a saved reader is a .msgpack file with its .json beside it']
+      'error: /nonexistent.msgpack: no such workdir or reader file (a training workdir, or a .msgpack with its .json)']
 
 
 def test_evaluate_reads_several_workdirs_as_one_ensemble(periodic_workdir, trained, clock_dir):
-  alone, twice = (_run('evaluate', f'--workdir={workdirs}', f'--clock_data_dir={clock_dir}')
+  alone, twice = (_run('evaluate', f'--reader={workdirs}', f'--eval_dirs={clock_dir}')
                   for workdirs in (periodic_workdir, f'{periodic_workdir},{periodic_workdir}'))
   assert alone.returncode == twice.returncode == 0, twice.stderr
   alone, twice = (json.loads(result.stdout) for result in (alone, twice))
   assert twice['reader'] == f'{periodic_workdir},{periodic_workdir}'
   assert twice['cse_minutes'] == pytest.approx(alone['cse_minutes'], abs=1e-4)
-  mixed = _run('evaluate', f'--workdir={periodic_workdir},{trained[0]}', f'--clock_data_dir={clock_dir}')
+  mixed = _run('evaluate', f'--reader={periodic_workdir},{trained[0]}', f'--eval_dirs={clock_dir}')
   assert mixed.returncode == 2 and len(mixed.stderr.strip().splitlines()) == 1
   assert 'readers that decode alike' in mixed.stderr
 
@@ -149,7 +149,6 @@ def test_evaluate_reads_several_workdirs_as_one_ensemble(periodic_workdir, train
     ('clock_twohead', ['--flagfile=/nonexistent.flags'], 'nonexistent.flags'),
     ('clock_classify', ['--num_classes=7'], 'divisor of 720'),
     ('clock_twohead', ['--clock_data_dir=/nonexistent'], '/nonexistent'),
-    ('clock_twohead', ['--fresh_data', '--clock_data_dir=/tmp'], 'fresh_data'),
     ('clock_twohead', ['--held_out_styles', '--clock_data_dir=/tmp'], 'held_out_styles'),
     ('clock_twohead', ['--turn_warmup_epochs=2'], 'give --fresh_data, or --turn_warmup_epochs=0'),
     ('clock_twohead', ['--widths=8,x'], 'widths'),
@@ -161,12 +160,12 @@ def test_evaluate_reads_several_workdirs_as_one_ensemble(periodic_workdir, train
     ('clock_periodic', ['--hour_weight=4'], 'give --hands too'),
     ('clock_periodic', ['--hands', '--hour_weight=0'], 'must be positive'),
     ('clock_twohead', ['--trunk=report_clock_cnn', '--widths=8,8,8,8'], 'does not apply to report_clock_cnn'),
-    ('evaluate', ['--clock_data_dir=/tmp'], 'no config.json'),
-    ('evaluate', ['--clock_data_dir=/tmp,/tmp', '--predictions_out=/tmp/p.npy'], 'one --clock_data_dir'),
+    ('evaluate', ['--reader=/tmp', '--eval_dirs=/tmp'], 'no config.json'),
+    ('evaluate', ['--eval_dirs=/tmp,/tmp', '--predictions_out=/tmp/p.npy'], 'one --eval_dirs folder'),
     ('clock_twohead', ['--workdir=/etc/hostname/run'], 'Not a directory'),  # a workdir that cannot be made
 ])
 def test_mistakes_end_in_one_line_and_exit_status_2(module, args, message, tmp_path):
-  result = _run(module, f'--workdir={tmp_path / "w"}', *args)
+  result = _run(module, *([] if module == 'evaluate' else [f'--workdir={tmp_path / "w"}']), *args)
   assert result.returncode == 2, result.stderr[-2000:]
   assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
 

@@ -19,7 +19,7 @@ def _make_clocks_cli(*flags):
 
 
 def test_cli_writes_the_dataset_and_reports_the_rate(tmp_path):
-  result = _make_clocks_cli('--num_examples=3', '--seed=5', f'--out={tmp_path}')
+  result = _make_clocks_cli('--count=3', '--render_seed=5', f'--out_dir={tmp_path}')
   assert result.returncode == 0, result.stderr
   assert 'images/s' in result.stdout
   images, labels = datasets.load_leiden(str(tmp_path))
@@ -39,8 +39,8 @@ def test_cli_previews_renders_beside_every_real_photo(tmp_path):
   assert result.returncode == 2 and 'no such directory' in result.stderr
 
 
-@pytest.mark.parametrize('flag', ['--num_examples=0', '--num_examples=many', '--out=/proc/no/such/dir'])
+@pytest.mark.parametrize('flag', ['--count=0', '--count=many', '--out_dir=/proc/no/such/dir'])
 def test_cli_bad_flag_is_one_line_and_status_2(flag):
-  result = _make_clocks_cli('--out=/tmp/unused', flag) if flag.startswith('--num') else _make_clocks_cli(flag)
+  result = _make_clocks_cli('--out_dir=/tmp/unused', flag) if flag.startswith('--count') else _make_clocks_cli(flag)
   assert result.returncode == 2
   assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith('error:')

@@ -47,7 +47,7 @@ def clock_photos(tmp_path_factory):
 def test_photos_of_every_kind_are_read_one_line_each(trained, clock_photos, tmp_path):
   workdir = trained[0]
   table = tmp_path / 'times.csv'
-  result = _read_clock(f'--workdir={workdir}', f'--csv={table}', str(clock_photos / 'rgb.png'),
+  result = _read_clock(f'--reader={workdir}', f'--csv={table}', str(clock_photos / 'rgb.png'),
                        str(clock_photos / 'photo.jpg'), str(clock_photos / 'deep.png'), str(clock_photos / 'album'),
                        str(clock_photos / 'pair.npy'))
   assert result.returncode == 0, result.stderr
@@ -72,7 +72,7 @@ def test_every_bad_input_is_one_line_and_the_rest_are_still_read(trained, clock_
   np.save(tmp_path / 'floats.npy', np.zeros((2, 9, 9), np.float32))
   bad = [str(tmp_path / name) for name in ('missing.png', 'notes.png', 'empty.jpg', 'dot.png', 'nothing_here',
                                            'floats.npy')]
-  result = _read_clock(f'--workdir={trained[0]}', *bad, str(clock_photos / 'photo.jpg'))
+  result = _read_clock(f'--reader={trained[0]}', *bad, str(clock_photos / 'photo.jpg'))
   assert result.returncode == 1
   errors = result.stderr.strip().splitlines()
   assert len(errors) == len(bad) and all(line.startswith('error: ') for line in errors)
@@ -84,9 +84,9 @@ def test_every_bad_input_is_one_line_and_the_rest_are_still_read(trained, clock_
 
 @pytest.mark.parametrize('args, words', [
     ([], 'no photos given'),
-    (['--reader=/nonexistent/reader.msgpack', 'x.png'], 'no such file'),
-    (['--workdir=/nonexistent', 'x.png'], 'no config.json'),
-    (['--workdir=/nonexistent', '--reader=/nonexistent/reader.msgpack', 'x.png'], 'name two readers'),
+    (['--reader=/nonexistent/reader.msgpack', 'x.png'], 'no such workdir or reader file'),
+    (['--reader=/tmp', 'x.png'], 'no config.json'),
+    (['--reader=', 'x.png'], '--reader is empty'),
 ])
 def test_unusable_readers_end_in_one_line_and_exit_status_2(args, words):
   result = _read_clock(*args)
@@ -96,19 +96,19 @@ def test_unusable_readers_end_in_one_line_and_exit_status_2(args, words):
 def test_a_fashion_mnist_workdir_is_refused_in_one_line(tmp_path, clock_photos):
   (tmp_path / 'config.json').write_text(json.dumps({'experiment': 'fashion_mlp', 'data': 'fashion_mnist',
                                                     'model': 'mlp', 'representation': 'categorical'}))
-  result = _read_clock(f'--workdir={tmp_path}', str(clock_photos / 'photo.jpg'))
+  result = _read_clock(f'--reader={tmp_path}', str(clock_photos / 'photo.jpg'))
   assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
   assert 'fashion_mnist run, not a clock reader' in result.stderr
 
 
 def test_an_exported_reader_reads_as_its_workdir_does(trained, clock_photos, tmp_path):
   path = tmp_path / 'reader.msgpack'
-  export = subprocess.run([sys.executable, '-m', 'experiments.export_reader', f'--workdir={trained[0]}',
+  export = subprocess.run([sys.executable, '-m', 'experiments.export_reader', f'--reader={trained[0]}',
                            f'--out={path}'], cwd=ROOT, capture_output=True, text=True, timeout=300)
   assert export.returncode == 0, export.stderr
   assert path.stat().st_size < 10e6 and (tmp_path / 'reader.json').exists()
   photo = str(clock_photos / 'photo.jpg')
-  assert _read_clock(f'--reader={path}', photo).stdout == _read_clock(f'--workdir={trained[0]}', photo).stdout
+  assert _read_clock(f'--reader={path}', photo).stdout == _read_clock(f'--reader={trained[0]}', photo).stdout
 
 
 def test_the_shipped_reader_reads_the_8_real_sample_photos_end_to_end(tmp_path):

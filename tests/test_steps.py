@@ -41,14 +41,15 @@ def test_cosine_schedule_decays_the_rate_to_zero_over_the_epochs():
 
 
 def test_head_only_epochs_hold_all_but_the_head_still_then_train_both():
-  config = _config('', optimizer='sgd', learning_rate=1.0, head_only_epochs=1)
-  optimizer = make_optimizer(config, steps_per_epoch=2, head_modules={'Dense_1'})
-  params = {'Conv_0': {'kernel': np.zeros(2)}, 'Dense_1': {'kernel': np.zeros(2), 'bias': np.zeros(())}}
+  config = _config('', optimizer='sgd', learning_rate=1.0, init_from='reader.msgpack', fresh_head=True,
+                   head_only_epochs=1)
+  optimizer = make_optimizer(config, steps_per_epoch=2)
+  params = {'Conv_0': {'kernel': np.zeros(2)}, 'head': {'kernel': np.zeros(2), 'bias': np.zeros(())}}
   grads = jax.tree.map(np.ones_like, params)
   state = optimizer.init(params)
   for step in range(3):
     updates, state = optimizer.update(grads, state, params)
-    np.testing.assert_allclose(updates['Dense_1']['kernel'], -1)
+    np.testing.assert_allclose(updates['head']['kernel'], -1)
     np.testing.assert_allclose(updates['Conv_0']['kernel'], 0 if step < 2 else -1)
 
 
@@ -56,7 +57,8 @@ def test_head_only_epochs_hold_all_but_the_head_still_then_train_both():
     (0, 12, False, 12), (0, 12, True, 1), (5, 12, False, 4), (7, 7, False, 7), (100, 12, False, 12), (4, 13, True, 1)])
 def test_steps_per_call_divides_the_epoch(monkeypatch, requested, steps, on_cpu_conv, expected):
   monkeypatch.setattr(steps_lib.jax, 'default_backend', lambda: 'cpu')
-  config = dataclasses.replace(_config(''), steps_per_call=requested, model='clocknet' if on_cpu_conv else 'mlp')
+  config = dataclasses.replace(_config(''), steps_per_call=requested, **(
+      {} if on_cpu_conv else {'model': 'mlp', 'model_options': {'hidden': (8,)}}))
   assert steps_per_call(config, steps, build.network(config)) == expected
 
 

@@ -67,11 +67,11 @@ def _check(config: Config) -> None:
   """Refuses settings that cannot run together, in one line that says what to give instead."""
   if config.data not in DATA:
     raise ConfigError(f'unknown data {config.data!r}: use {", ".join(DATA)}')
-  synthetic = config.data == 'clocks' and not config.data_dir
-  for name in ('fresh_data', 'held_out_styles'):
-    if getattr(config, name) and not synthetic:
-      raise ConfigError(f'--{name} renders synthetic clocks: it cannot be combined with '
-                        + ('--clock_data_dir' if config.data == 'clocks' else f'{config.data}'))
+  if config.held_out_styles and (config.data != 'clocks' or config.data_dir):
+    raise ConfigError('--held_out_styles splits the synthetic clocks by style: it cannot be combined with '
+                      '--clock_data_dir')
+  if config.fresh_data and config.data != 'clocks':  # with a clock_data_dir, validation and test come from it
+    raise ConfigError(f'--fresh_data renders clocks: it cannot train a {config.data} classifier')
   if config.turn_warmup_epochs and not config.fresh_data and not config.init_from:
     raise ConfigError('--turn_warmup_epochs turns freshly rendered clocks: give --fresh_data, or '
                       '--turn_warmup_epochs=0 to train on a stored set')

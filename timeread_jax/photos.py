@@ -57,7 +57,7 @@ def load(path: str, size: int) -> np.ndarray:
     with (warnings.catch_warnings(action='ignore', category=Image.DecompressionBombWarning),  # MAX_PIXELS decides
           Image.open(path, formats=FORMATS) as image):
       _check_size(*image.size, path)
-      image.draft('L', (4 * size, 4 * size))  # a big JPEG decodes at 1/2 to 1/8 scale, still 4 times the reader's
+      image.draft('L', (4 * size, 4 * size))  # a big JPEG decodes at 1/2 to 1/8 scale, still 4x the reader's size
       image.load()  # decoded here, inside the try: where a truncated file fails
       ImageOps.exif_transpose(image, in_place=True)  # a mirrored camera orientation would mirror the clock
       pixels = _grayscale(image)
@@ -65,7 +65,7 @@ def load(path: str, size: int) -> np.ndarray:
     raise
   except Image.DecompressionBombError as error:  # a size far past MAX_PIXELS, refused by Pillow before we see it
     raise DataError(f'{path}: too large ({first_line(error)})') from None
-  except Exception as error:  # a decoder fed a hostile file fails in many ways: OSError, SyntaxError, struct.error...
+  except Exception as error:  # pylint: disable=broad-except  # a hostile file's decoder raises almost any type
     raise DataError(f'{path}: not a readable image ({first_line(error)})') from None
   return _prepare(pixels, size)
 

@@ -146,6 +146,8 @@ def from_workdir(workdir: str) -> Reader:
 
 def open_reader(path: str) -> Reader:
   """A training workdir's reader, or a saved reader's file."""
+  if not os.path.exists(path):
+    raise ConfigError(f'{path}: no such workdir or reader file (a training workdir, or a .msgpack with its .json)')
   return from_workdir(path) if os.path.isdir(path) else load(path)
 
 

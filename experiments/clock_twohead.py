@@ -1,6 +1,6 @@
 """The main job: read the time with two heads, a 12-way hour softmax and the minute.
 
-  ./launch.sh clock_twohead          # python -m experiments.clock_twohead --flagfile=experiments/flags/clock_twohead/base.flags
+  ./launch.sh clock_twohead  # python -m experiments.clock_twohead --flagfile=experiments/flags/clock_twohead/base.flags
 """
 from absl import flags
 

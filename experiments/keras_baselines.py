@@ -235,7 +235,8 @@ def train_twin(config: Config) -> dict:
   per_example = {'loss': representation.loss(outputs, test_labels), **representation.metrics(outputs, test_labels)}
   return {'version': backend_version(), 'num_params': model.count_params(), 'epoch_seconds': epoch_seconds,
           'examples_per_epoch': len(train_images), 'epochs': len(epoch_seconds), 'best_epoch': stopping.best_epoch + 1,
-          **results.summarize({key: np.asarray(value) for key, value in per_example.items()}, 'test_')}
+          **results.summarize({key: np.asarray(value) for key, value in per_example.items()},
+                             representations.statistics(representation), 'test_')}
 
 
 def main(argv: list[str]) -> None:

@@ -20,7 +20,7 @@ import numpy as np
 
 from experiments import cli
 from experiments import reader_flags
-from timeread_jax import datasets
+from timeread_jax import errors
 from timeread_jax import files
 from timeread_jax import photos
 
@@ -35,11 +35,11 @@ def main(argv):
   names, pictures, failed = [], [], False
   for item in photos.expand(argv[1:]):
     try:
-      if isinstance(item, datasets.DataError):
+      if isinstance(item, errors.DataError):
         raise item
       pictures.append(photos.load(item, reader.image_size))
       names.append(item)
-    except datasets.DataError as error:
+    except errors.DataError as error:
       print(f'error: {str(error).splitlines()[0]}', file=sys.stderr)
       failed = True
   rows = []

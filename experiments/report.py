@@ -42,7 +42,7 @@ class Reported:
 
 
 _OURS_ONLY = Reported(note='ours, beyond the report')
-# The seed report's Task 1 figures (the flagfiles' comments quote them too), by suite and variant, in its order.
+# The seed report's Task 1 figures, by suite and variant, in its order.
 REPORT = {
     'fashion_mlp': {
         'base': Reported(0.874, 0.36, '30'),

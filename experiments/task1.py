@@ -50,4 +50,5 @@ def make_config(experiment: str, default_model: str) -> Config:
   return common.make_config(
       experiment=experiment, data=FLAGS.data, data_dir=FLAGS.data_dir, augment=FLAGS.augment,
       standardize=FLAGS.standardize, model=model,
-      model_options=common.model_options(model, MODEL_FLAGS), representation='categorical', representation_options={'num_classes': 10})
+      model_options=common.model_options(model, MODEL_FLAGS), representation='categorical',
+      representation_options={'num_classes': 10})

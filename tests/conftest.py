@@ -11,12 +11,12 @@ import tempfile
 _COMPILATION_CACHE = os.path.join(tempfile.gettempdir(), f'timeread-jax-tests-{os.getpid()}')
 os.environ.setdefault('JAX_COMPILATION_CACHE_DIR', _COMPILATION_CACHE)
 
-import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
+import pytest  # noqa: E402
 
-from timeread_jax import loop
-from timeread_jax import datasets
-from timeread_jax import synthetic
-from timeread_jax.config import Config
+from timeread_jax import loop  # noqa: E402
+from timeread_jax import datasets  # noqa: E402
+from timeread_jax import synthetic  # noqa: E402
+from timeread_jax.config import Config  # noqa: E402
 
 
 def _made_once(tmp_path_factory, name, make):
@@ -39,7 +39,8 @@ def _made_once(tmp_path_factory, name, make):
 @pytest.fixture(scope='session')
 def clock_dir(tmp_path_factory):
   """160 rendered clocks in the Leiden layout, made once for the whole run's training runs."""
-  return _made_once(tmp_path_factory, 'clocks', lambda path: datasets.save_leiden(path, *synthetic.make_clocks(160, seed=3)))
+  return _made_once(tmp_path_factory, 'clocks',
+                    lambda path: datasets.save_leiden(path, *synthetic.make_clocks(160, seed=3)))
 
 
 @pytest.fixture(scope='session')

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from timeread_jax import datasets
 from timeread_jax import pictures
 from timeread_jax import synthetic
@@ -45,7 +46,10 @@ def test_every_clock_experiment_runs_an_epoch(module, variant, clock_dir, tmp_pa
 
 def test_every_clock_flagfile_parses_to_its_own_workdir():
   """Variants are read in-process: all clock experiment modules' flags can live in one FlagValues."""
+  import importlib  # pylint: disable=g-import-not-at-top
   from absl import flags  # pylint: disable=g-import-not-at-top
+  for name in ('clock_twohead', 'clock_periodic', 'clock_classify', 'clock_regress'):
+    importlib.import_module(f'experiments.{name}')
   workdirs = set()
   for flagfile in FLAGFILES:
     flags.FLAGS.unparse_flags()

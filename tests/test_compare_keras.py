@@ -44,7 +44,8 @@ def test_one_epoch_on_tiny_data_tables_flax_against_keras_on_both_backends(tmp_p
     (('--flagfile=experiments/flags/clock_twohead/fixed.flags', '--image_size=150', '--via_75px=0.5'), '--via_75px'),
     (('--flagfile=experiments/flags/clock_twohead/fixed.flags',
       '--init_from=timeread_jax/pretrained/clock_reader.msgpack'), '--init_from'),
-    (('--flagfile=experiments/flags/clock_twohead/fixed.flags', '--monitor=val_cse_minutes'), 'the Keras twin monitors'),
+    (('--flagfile=experiments/flags/clock_twohead/fixed.flags', '--monitor=val_cse_minutes'),
+     'the Keras twin monitors'),
 ])
 def test_what_cannot_be_compared_ends_in_one_line(tmp_path, args, named):
   completed = _run(*args, f'--workdir={tmp_path}')

@@ -35,7 +35,8 @@ def _start_ranks(config, workdir, tmp_path, tag):
   processes = []
   for rank in (0, 1):  # files, not pipes: a full pipe would stall one rank and both wait
     with open(tmp_path / f'{tag}{rank}.out', 'w') as stdout, open(tmp_path / f'{tag}{rank}.err', 'w') as stderr:
-      processes.append(subprocess.Popen([sys.executable, '-c', _RUN, config, str(workdir), json.dumps([address, 2, rank])],
+      arguments = [config, str(workdir), json.dumps([address, 2, rank])]
+      processes.append(subprocess.Popen([sys.executable, '-c', _RUN, *arguments],
                                         cwd=ROOT, env=env, stdout=stdout, stderr=stderr))
   return processes
 

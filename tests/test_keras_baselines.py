@@ -3,14 +3,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-import pytest
+import pytest  # noqa: E402
 
 keras = pytest.importorskip('keras')
 
-from experiments import keras_baselines  # pylint: disable=g-import-not-at-top
-from timeread_jax import models  # pylint: disable=g-import-not-at-top
-from timeread_jax import representations  # pylint: disable=g-import-not-at-top
-from timeread_jax.config import Config  # pylint: disable=g-import-not-at-top
+from experiments import keras_baselines  # noqa: E402
+from timeread_jax import models  # noqa: E402
+from timeread_jax import representations  # noqa: E402
+from timeread_jax.config import Config  # noqa: E402
 
 FASHION = (28, 28, 1)
 CIFAR10 = (32, 32, 3)
@@ -112,7 +112,8 @@ def test_a_twin_computes_what_its_flax_model_computes_with_the_same_weights(conf
 
 @pytest.mark.parametrize('representation, options', [
     ('categorical', {'num_classes': 10}), ('classify', {'num_classes': 24}), ('classify', {'num_classes': 720}),
-    ('regress', {}), ('regress', {'cyclic': True}), ('twohead', {}), ('twohead', {'minute': 'regress'}), ('periodic', {}),
+    ('regress', {}), ('regress', {'cyclic': True}), ('twohead', {}), ('twohead', {'minute': 'regress'}),
+    ('periodic', {}),
     ('periodic', {'hands': True}), ('periodic', {'hands': True, 'hour_weight': 4.0}),
     ('periodic', {'distance': True}), ('periodic', {'hands': True, 'hour_weight': 4.0, 'distance': True}),
 ])

@@ -223,3 +223,21 @@ def test_a_full_disk_ends_the_run_in_one_line_and_keeps_the_saved_epoch(clock_di
     latest, progress = ckpt.restore('latest', abstract_state)
   assert progress['epoch'] == 1 and np.all(latest.step == first_epoch_step) and np.all(best.step == first_epoch_step)
   assert loop.train_and_evaluate(config, str(tmp_path))['epochs'] == 2  # with space again, the run resumes
+
+
+def test_a_second_run_on_a_live_run_s_workdir_is_refused_and_the_live_run_finishes(clock_dir, tmp_path):
+  """One writer per workdir: the second run names the first's process and writes nothing; the first finishes as
+  it would alone. (A SIGKILLed run's lock is taken over: test_a_killed_run_resumes_to_the_same_result.)"""
+  config = _config(clock_dir, epochs=3, batch_size=2)
+  live = subprocess.Popen([sys.executable, '-c', _RUN_ON_DEVICES, json.dumps(dataclasses.asdict(config)),
+                           str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  deadline = time.time() + 300
+  while not (tmp_path / 'config.json').exists() and live.poll() is None and time.time() < deadline:
+    time.sleep(0.05)
+  with pytest.raises(errors.WorkdirBusy, match=rf'in use by another run \(pid {live.pid} on ') as refused:
+    loop.train_and_evaluate(config, str(tmp_path))
+  assert '\n' not in str(refused.value)
+  _, stderr = live.communicate(timeout=300)
+  assert live.returncode == 0, stderr[-2000:]
+  assert [record['epoch'] for record in _history(str(tmp_path))] == [1, 2, 3]
+  assert json.loads((tmp_path / 'results.json').read_text())['epochs'] == 3

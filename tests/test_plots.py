@@ -21,10 +21,11 @@ def _history(metric, epochs=3):
            f'val_{metric}': 0.4 + epoch / 10} for epoch in range(1, epochs + 1)]
 
 
-@pytest.mark.parametrize('metric, metric_scale', [('cse_minutes', 'log'), ('accuracy', 'linear')])
+@pytest.mark.parametrize('metric, higher_is_better, metric_scale', [('cse_minutes', False, 'log'),
+                                                                   ('accuracy', True, 'linear')])
 def test_learning_curves_plot_losses_and_errors_on_a_log_scale_and_accuracies_on_a_linear_one(
-    saved, metric, metric_scale):
-  plots.learning_curves('unused.png', _history(metric))
+    saved, metric, higher_is_better, metric_scale):
+  plots.learning_curves('unused.png', _history(metric), metric, higher_is_better)
   (fig,) = saved
   loss_axes, metric_axes = fig.axes
   assert (loss_axes.get_ylabel(), loss_axes.get_yscale()) == ('loss', 'log')
@@ -34,12 +35,12 @@ def test_learning_curves_plot_losses_and_errors_on_a_log_scale_and_accuracies_on
 
 
 def test_long_runs_are_drawn_as_lines_without_markers(saved):
-  plots.learning_curves('unused.png', _history('accuracy', epochs=61))
+  plots.learning_curves('unused.png', _history('accuracy', epochs=61), 'accuracy', True)
   assert {line.get_marker() for line in saved[0].axes[0].get_lines()} == {'None'}
 
 
 def test_figures_are_written_where_asked(tmp_path):
-  plots.learning_curves(str(tmp_path / 'plots' / 'curves.png'), _history('cse_minutes'))
+  plots.learning_curves(str(tmp_path / 'plots' / 'curves.png'), _history('cse_minutes'), 'cse_minutes', False)
   plots.error_histogram(str(tmp_path / 'hist.png'), np.array([0.5, 3.0, 200.0]))
   plots.save_image_grid(str(tmp_path / 'grid.png'), np.zeros((3, 8, 8), np.uint8), ['a', 'b', 'c'], ncols=2)
   for name in ('plots/curves.png', 'hist.png', 'grid.png'):

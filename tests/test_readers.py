@@ -1,11 +1,14 @@
 """A trained reader restored from its workdir or its file reads what training evaluated; rotations keep the time."""
 import dataclasses
+import glob
+import os
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from timeread_jax import photos
 from timeread_jax import readers
 from timeread_jax import loop
 from timeread_jax import datasets
@@ -119,3 +122,14 @@ def test_fresh_head_keeps_the_trunk_of_a_reader_of_another_representation(traine
   assert _leaves_equal({k: v for k, v in first_seed.items() if k != head}, trunk['params'])
   with pytest.raises(ConfigError, match='another model_options'):
     readers.initial_variables(workdir, dataclasses.replace(periodic, model_options={'widths': [8, 8, 16, 32]}))
+
+
+def test_the_shipped_reader_reads_the_sample_photos_as_before_its_head_was_named():
+  """Its file was converted when the models' last layer became `head` (it was `Dense_1`), not retrained: the times
+  and confidences `read_clock tests/data/real-clock-samples --csv` printed at f4592c4, before the rename."""
+  reader = readers.load(readers.SHIPPED)
+  paths = sorted(glob.glob(os.path.join(os.path.dirname(__file__), 'data', 'real-clock-samples', '*.png')))
+  outputs = reader.outputs(np.stack([photos.load(path, reader.image_size) for path in paths]))
+  assert reader.times(outputs).tolist() == [[0, 58], [7, 28], [3, 26], [5, 47], [8, 18], [2, 7], [5, 31], [5, 43]]
+  np.testing.assert_allclose(reader.representation.confidence(outputs),
+                             [0.9969, 0.9987, 0.9956, 0.9658, 0.9960, 0.9974, 0.9960, 0.9985], atol=5e-5)

@@ -56,14 +56,10 @@ def test_every_flagfile_makes_the_run_it_says(suite, variant, monkeypatch):
   monkeypatch.chdir(REPO)
   path = REPO / 'experiments' / 'flags' / suite / f'{variant}.flags'
   comment = path.read_text().splitlines()[0]
-  reported = report.REPORT[suite][variant]
-  assert comment.startswith('# ')
-  if reported.accuracy is not None:  # as the report wrote it: 88% or 78.0%
-    percents = {f'{reported.accuracy:.1%}', f'{round(reported.accuracy * 100, 1):g}%'}
-    assert any(percent in comment for percent in percents) and f'{reported.loss:g}' in comment, comment
+  assert comment.startswith('# ') and len(comment) <= 120  # one sentence: what the variant is
   module = importlib.import_module(f'experiments.{suite}')
   configs = []
-  monkeypatch.setattr(common, 'train_and_evaluate', configs.append)
+  monkeypatch.setattr(common, 'run', configs.append)
   with parsed_flags(f'--flagfile={path.relative_to(REPO)}'):
     module.main([suite])
     assert FLAGS.workdir == f'workdirs/{suite}/{variant}'

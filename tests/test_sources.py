@@ -87,7 +87,8 @@ def test_via_75px_wraps_a_source_and_shows_the_share_it_picks_as_75px_photos():
   images, labels = synthetic.make_clocks(6, seed=5)
   indices = jnp.arange(6)
   source = _source(image_size=150, via_75px=1.0, erase=0.5)
-  assert isinstance(source.source, augment.Augmented) and isinstance(source.source.source, sources.Stored)  # then erased
+  assert isinstance(source.source, augment.Augmented)  # then erased
+  assert isinstance(source.source.source, sources.Stored)
   seen, seen_labels = source.source.batch((images, labels), indices, jax.random.key(0), 0)
   np.testing.assert_array_equal(seen_labels, labels)
   np.testing.assert_array_equal(seen, augment.some_through_75px(jax.random.key(1), images, 1.0))

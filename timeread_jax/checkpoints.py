@@ -84,7 +84,7 @@ class Checkpoints:
                                    one_seed[name], stored[name]) for name in one_seed}
     except (KeyError, TypeError, ValueError) as error:
       raise CheckpointError(f'cannot read the weights in {where}: they are of another model or an older layout '
-                            f'({type(error).__name__}); retrain, or export them from the commit that made them') from None
+                            f'({type(error).__name__})') from None
     stored_shapes = _shapes({name: stored[name] for name in one_seed})
     if stored_shapes != _shapes(wanted):
       raise CheckpointError(f'cannot read the weights in {where}: they are of another model or an older layout')

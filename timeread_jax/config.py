@@ -82,7 +82,10 @@ def _check(config: Config) -> None:
                       '--fresh_head')
   if config.via_75px and not (config.data == 'clocks' and config.image_size == 150):
     raise ConfigError('--via_75px shows 150 px pictures as 75 px photos of them: give --image_size=150')
-  representations.build(config.representation, **config.representation_options)  # its own options' rules
+  representation = representations.build(config.representation, **config.representation_options)  # its rules
+  validated = [f'val_{name}' for name in representations.statistics(representation)]
+  if config.monitor not in validated:
+    raise ConfigError(f'cannot monitor {config.monitor!r}: this run validates {", ".join(validated)}')
 
 
 def to_json(config: Config) -> dict:

@@ -70,7 +70,8 @@ def _clock_splits(data_dir: str, *, num_examples: int, seed: int, image_size: in
       images, labels = images[:num_examples], labels[:num_examples]
   else:
     styles = 'seen' if held_out_styles else 'all'
-    images, labels = synthetic.cached_clocks(num_examples or synthetic.SIZE, synthetic.SEED, synthetic.cache_dir(), styles)
+    images, labels = synthetic.cached_clocks(num_examples or synthetic.SIZE, synthetic.SEED, synthetic.cache_dir(),
+                                             styles)
   num_train = len(images) - int(round(len(images) * CLOCK_TEST_FRACTION))
   split = lambda images: shuffle_split(pictures.reader_pictures(images, image_size), labels.astype(np.int32), seed=seed,
                                        test_fraction=CLOCK_TEST_FRACTION,
@@ -78,7 +79,8 @@ def _clock_splits(data_dir: str, *, num_examples: int, seed: int, image_size: in
   splits = split(images)
   if data_dir or not held_out_styles:
     return splits
-  unseen = split(synthetic.cached_clocks(num_examples or synthetic.SIZE, synthetic.SEED, synthetic.cache_dir(), 'unseen')[0])
+  unseen = split(synthetic.cached_clocks(num_examples or synthetic.SIZE, synthetic.SEED, synthetic.cache_dir(),
+                                        'unseen')[0])
   return Splits(train=splits.train, val=unseen.val, test=unseen.test)  # the same times, other looks
 
 

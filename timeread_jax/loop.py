@@ -18,6 +18,7 @@ from timeread_jax import checkpoints
 from timeread_jax import datasets
 from timeread_jax import distributed
 from timeread_jax import render
+from timeread_jax import representations
 from timeread_jax import files
 from timeread_jax import results
 from timeread_jax import steps as steps_lib
@@ -101,7 +102,7 @@ def _run(config: Config, workdir: str, flags_text: str, init_variables: dict | N
   if steps_per_epoch == 0:
     raise ConfigError(f'batch size {config.batch_size} is larger than the {num_train} training examples')
   steps = steps_lib.Steps(config, steps_per_epoch)
-  _check_monitor(steps, splits.val[1])
+  statistics = representations.statistics(steps.representation)
   # Written once the settings are known to run: a mistake leaves no config.json to refuse its correction.
   if distributed.is_main_process():
     files.write_json(os.path.join(workdir, 'config.json'), to_json(config))
@@ -150,8 +151,8 @@ def _run(config: Config, workdir: str, flags_text: str, init_variables: dict | N
       step_metrics = progress.joined_metrics(chunk_metrics)
       _check_finite(step_metrics['loss'], progress.epoch * steps_per_epoch, active, seeds)
       seconds = time.perf_counter() - start
-      val = [results.summarize(outputs, 'val_') for outputs in _per_seed(steps.evaluate(state, val_split))]
-      improved = [is_active and _better(config.monitor, v[config.monitor], best)
+      val = [results.summarize(outputs, statistics, 'val_') for outputs in _per_seed(steps.evaluate(state, val_split))]
+      improved = [is_active and _better(statistics[config.monitor[len('val_'):]], v[config.monitor], best)
                   for is_active, v, best in zip(active, val, progress.best_monitored)]
       for s in np.flatnonzero(active):
         progress.history[s].append({'epoch': epoch, **{f'train_{k}': float(np.mean(v[s])) for k, v in
@@ -165,13 +166,14 @@ def _run(config: Config, workdir: str, flags_text: str, init_variables: dict | N
         ckpt.save('best', int(state.step[0]), best_state, progress.to_json())
       ckpt.save('latest', int(state.step[0]), state, progress.to_json())
       results.log(results.epoch_line([progress.history[s][-1] for s in np.flatnonzero(active)], config.epochs,
-                                     any(improved)))
+                                     any(improved), {name for name, statistic in statistics.items()
+                                                     if name == statistic.metric and statistic.reduce is np.mean}))
       if distributed.is_main_process():  # rewritten whole from the checkpointed history: a resume repeats no line
         for seed_dir, history in zip(seed_dirs, progress.history):
           results.write_history(seed_dir, history)
 
   test_outputs = _per_seed(steps.evaluate(best_state, steps.put_eval(*splits.test)))
-  return results.write_results(config, workdir, seed_dirs, progress, test_outputs, num_params)
+  return results.write_results(config, workdir, seed_dirs, progress, steps.representation, test_outputs, num_params)
 
 
 class _SigtermFlag:
@@ -193,20 +195,10 @@ def _per_seed(per_example: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]
   return [{k: v[s] for k, v in per_example.items()} for s in range(len(per_example['loss']))]
 
 
-def _check_monitor(steps: steps_lib.Steps, labels: np.ndarray) -> None:
-  """Refuses a `monitor` that the validation summary will not have, before any training."""
-  num_outputs = steps.representation.num_outputs
-  names = jax.eval_shape(steps.representation.metrics, jax.ShapeDtypeStruct((1, num_outputs), np.float32),
-                         jax.ShapeDtypeStruct((1, *labels.shape[1:]), labels.dtype))
-  known = results.summarize({'loss': np.zeros(1), **{name: np.zeros(1) for name in names}}, 'val_')
-  if steps.config.monitor not in known:
-    raise ConfigError(f'cannot monitor {steps.config.monitor!r}: this run validates {", ".join(known)}')
-
-
-def _better(monitor: str, value: float, best: float | None) -> bool:
+def _better(statistic: representations.Statistic, value: float, best: float | None) -> bool:
   if best is None:
     return True
-  return value > best if monitor.endswith('accuracy') else value < best
+  return value > best if statistic.higher_is_better else value < best
 
 
 def _check_finite(losses: list[list[float]], first_step: int, active: list[bool], seeds: list[int]) -> None:

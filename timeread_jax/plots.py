@@ -19,21 +19,19 @@ def save_image_grid(path: str, images: np.ndarray, titles: list[str], ncols: int
   _save(fig, path)
 
 
-def learning_curves(path: str, history: list[dict]) -> None:
-  """Train and validation loss per epoch, and the task's validation metric beside it (the report's Figures 1, 5-7).
+def learning_curves(path: str, history: list[dict], metric: str, higher_is_better: bool) -> None:
+  """Train and validation loss per epoch, and the task's headline metric beside it (the report's Figures 1, 5-7).
 
   Losses and errors on a log scale: a long run's last halvings are what tell its recipes apart.
   """
   epochs = [record['epoch'] for record in history]
-  metric = next((name for name in ('cse_minutes', 'accuracy', 'hour_accuracy') if f'val_{name}' in history[0]), None)
-  fig = Figure(figsize=(11 if metric else 5.5, 4))
-  axes = fig.subplots(1, 2 if metric else 1, squeeze=False)
-  for ax, name in zip(axes.flat, ['loss'] + ([metric] if metric else [])):
+  fig = Figure(figsize=(11, 4))
+  for ax, name, log_scale in zip(fig.subplots(1, 2), ('loss', metric), (True, not higher_is_better)):
     for split in ('train', 'val'):
       if f'{split}_{name}' in history[0]:
         ax.plot(epochs, [record[f'{split}_{name}'] for record in history], marker='.' if len(epochs) <= 60 else None,
                 label=split)
-    if 'accuracy' not in name:
+    if log_scale:
       ax.set_yscale('log')
     ax.set_xlabel('epoch')
     ax.set_ylabel(name)

@@ -39,12 +39,14 @@ class _Reading:
     return np.stack([minutes // 60, minutes % 60], -1)
 
   def score(self, images: np.ndarray, labels: np.ndarray, rotations: int = 1) -> tuple[dict, np.ndarray]:
-    """(the summary of results.summarize: loss, CSE mean, median, p90...; the readings (N, 2)) on labelled pictures."""
+    """(the summary of results.summarize: loss, CSE mean, median, shares within 5 and 1 minute...; the readings
+    (N, 2)) on labelled pictures."""
     outputs = self.outputs(images, rotations)
     labels = jnp.asarray(labels, jnp.int32)
     per_example = {'loss': self.representation.loss(jnp.asarray(outputs), labels),
                    **self.representation.metrics(jnp.asarray(outputs), labels)}
-    return results.summarize({k: np.asarray(v) for k, v in per_example.items()}), self.times(outputs)
+    return (results.summarize({k: np.asarray(v) for k, v in per_example.items()},
+                              representations.statistics(self.representation)), self.times(outputs))
 
 
 class Reader(_Reading):
@@ -69,7 +71,8 @@ class Reader(_Reading):
 
   def outputs(self, images: np.ndarray, rotations: int = 1) -> np.ndarray:
     """Raw head outputs float32 (N, num_outputs) for uint8 pictures (N, S, S) of any size S (made the reader's
-    size and stretched, `pictures.reader_pictures`), the mean over `rotations` views turned by 0, +-6, +-12... degrees."""
+    size and stretched, `pictures.reader_pictures`), the mean over `rotations` views turned by 0, +-6, +-12...
+    degrees."""
     images = pictures.reader_pictures(np.asarray(images, np.uint8), self.image_size)
     angles = [ROTATION_STEP_DEGREES * ((i + 1) // 2) * (-1) ** i for i in range(rotations)]
     # One compiled shape for every batch: BATCH_SIZE, or for fewer pictures the next power of two.

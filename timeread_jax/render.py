@@ -1,13 +1,13 @@
 """Synthetic photos of the Leiden tell-the-time wall clock, rendered in jax.numpy.
 
 Each picture maps every pixel through a random camera homography back to the dial, samples the dial's printed
-markings (`dials`), draws the hands and their shadows analytically in dial coordinates (so they tilt with the
-dial), and composites over a procedural floor, followed by lighting, glare, blur, gamma, noise and the real
-photos' min-max stretch. What varies from picture to picture, and how much, is `looks`. Static shapes throughout, so the same code fills the on-disk cache on CPU and makes
-fresh batches inside a jitted train step on an accelerator.
+markings (`dials`), draws the hands and their shadows analytically in dial coordinates (so they tilt with the dial),
+and composites over a procedural floor, followed by lighting, glare, blur, gamma, noise and the real photos' min-max
+stretch. What varies from picture to picture, and how much, is `looks`. Static shapes throughout, so the same code
+fills the on-disk cache on CPU and makes fresh batches inside a jitted train step on an accelerator.
 
 A picture's pixels do not depend on how its batch is split over devices, so that each device can render its own
-share and N devices draw the clocks one draws (tests/test_trainer.py): a picture's own scalars enter the per-pixel
+share and N devices draw the clocks one draws (tests/test_steps.py): a picture's own scalars enter the per-pixel
 arithmetic as factors, never divisors (XLA turns such a division into a product with the reciprocal in some
 shards' programs only), and blurs are sums in a fixed order, not matrix products.
 

@@ -1,15 +1,18 @@
 """Label representations: how a target is encoded, what the loss is, and how outputs are decoded.
 
-Each representation fixes the width of the model's head (`num_outputs`) and maps raw head outputs to
-per-example losses and per-example metrics. Clock labels are (hour 0-11, minute 0-59) pairs; every clock
-representation decodes to minutes on the dial so that all of them are scored by the same common-sense error.
+Each representation fixes the width of the model's head (`num_outputs`) and maps raw head outputs to per-example
+losses and per-example metrics, and says how each metric sums up over a split and which way is better
+(`statistics`): the loop's choice of the best epoch, results.json and the plots all read it from there. Clock labels
+are (hour 0-11, minute 0-59) pairs; every clock representation decodes to minutes on the dial so that all of them
+are scored by the same common-sense error.
 """
 import dataclasses
 import math
-from typing import Protocol
+from typing import Callable, ClassVar, NamedTuple, Protocol
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from timeread_jax import dial
@@ -18,9 +21,29 @@ from timeread_jax.errors import ConfigError
 TAU = 2 * math.pi
 
 
+class Statistic(NamedTuple):
+  """A number that sums up one per-example metric over a split, and which way is better."""
+  metric: str
+  reduce: Callable[[np.ndarray], float] = np.mean
+  higher_is_better: bool = False
+
+
+_LOSS = {'loss': Statistic('loss')}
+_ACCURACY = {'accuracy': Statistic('accuracy', higher_is_better=True)}
+# The common-sense error: the mean as the report gives it, the median and 90th percentile beside it (a few readings
+# an hour off dominate a mean), and the shares read within 5 and within 1 minute.
+_CSE = {'cse_minutes': Statistic('cse_minutes'),
+        'cse_median_minutes': Statistic('cse_minutes', np.median),
+        'cse_p90_minutes': Statistic('cse_minutes', lambda values: np.percentile(values, 90)),
+        'within_5_minutes': Statistic('cse_minutes', lambda values: np.mean(values <= 5), higher_is_better=True),
+        'within_1_minute': Statistic('cse_minutes', lambda values: np.mean(values <= 1), higher_is_better=True)}
+
+
 class Representation(Protocol):
   """What the trainer needs of a representation; all arrays are per example, over a leading batch axis."""
   num_outputs: int  # the width of the model's head
+  statistics: ClassVar[dict[str, Statistic]]  # by name: how `metrics` sum up over a split (loss: `statistics()`)
+  headline: ClassVar[str]  # the statistic a learning curve shows beside the loss
 
   def loss(self, outputs: jax.Array, labels: jax.Array) -> jax.Array:
     """(N,) losses of raw head outputs (N, num_outputs) against labels."""
@@ -44,6 +67,11 @@ class ClockReading(Representation, Protocol):
 LOSS_ONLY = {'loss_only': True}
 
 
+def statistics(representation: Representation) -> dict[str, Statistic]:
+  """Every statistic a split of `representation`'s outputs is summed up by, the loss's first."""
+  return {**_LOSS, **representation.statistics}
+
+
 def same_reading(a: ClockReading, b: ClockReading) -> bool:
   """Whether `a` and `b` decode the same outputs into the same times: one kind, alike in every field but LOSS_ONLY."""
   return type(a) is type(b) and all(getattr(a, field.name) == getattr(b, field.name)
@@ -62,6 +90,8 @@ def _clock_metrics(predicted_minutes, labels):
 class Categorical:
   """Plain n-way classification of integer labels (Fashion-MNIST, CIFAR-10)."""
   num_classes: int = 10
+  statistics: ClassVar = _ACCURACY
+  headline: ClassVar = 'accuracy'
 
   @property
   def num_outputs(self):
@@ -78,6 +108,8 @@ class Categorical:
 class ClockClassify:
   """The dial cut into `num_classes` equal intervals; decoded to the interval's mean minute."""
   num_classes: int = 24
+  statistics: ClassVar = {**_ACCURACY, **_CSE}
+  headline: ClassVar = 'cse_minutes'
 
   def __post_init__(self):
     if self.num_classes < 2 or dial.MINUTES_PER_DIAL % self.num_classes:
@@ -117,7 +149,9 @@ class Regress:
   `cyclic=True` measures the error the short way around the dial, so 11:59 and 12:01 are close.
   """
   cyclic: bool = dataclasses.field(default=False, metadata=LOSS_ONLY)
-  num_outputs = 1
+  num_outputs: ClassVar = 1
+  statistics: ClassVar = _CSE
+  headline: ClassVar = 'cse_minutes'
 
   def _hours(self, outputs):
     return jax.nn.softplus(outputs[..., 0].astype(jnp.float32))
@@ -188,6 +222,8 @@ class TwoHead:
   `minute='regress'` (the report's): minute/60 regressed by a softplus unit with MSE, and the softmax's argmax.
   """
   minute: str = 'sincos'
+  statistics: ClassVar = {'hour_accuracy': Statistic('hour_accuracy', higher_is_better=True), **_CSE}
+  headline: ClassVar = 'cse_minutes'
 
   def __post_init__(self):
     if self.minute not in ('sincos', 'regress'):
@@ -241,6 +277,8 @@ class Periodic:
   hands: bool = False
   hour_weight: float = dataclasses.field(default=1.0, metadata=LOSS_ONLY)
   distance: bool = dataclasses.field(default=False, metadata=LOSS_ONLY)
+  statistics: ClassVar = _CSE
+  headline: ClassVar = 'cse_minutes'
 
   def __post_init__(self):
     if self.hour_weight <= 0:

@@ -15,6 +15,7 @@ import numpy as np
 from timeread_jax import distributed
 from timeread_jax import files
 from timeread_jax import plots
+from timeread_jax import representations
 from timeread_jax.config import Config
 
 
@@ -52,13 +53,11 @@ class ProgressBar:
       print('\r\033[K', end='', file=sys.stderr, flush=True)
 
 
-def summarize(per_example: dict[str, np.ndarray], prefix: str = '') -> dict[str, float]:
-  """Means of every per-example metric, plus the median and 90th percentile of the common-sense error."""
-  summary = {f'{prefix}{name}': float(np.mean(values)) for name, values in per_example.items() if name != 'outputs'}
-  if 'cse_minutes' in per_example:
-    summary[f'{prefix}cse_median_minutes'] = float(np.median(per_example['cse_minutes']))
-    summary[f'{prefix}cse_p90_minutes'] = float(np.percentile(per_example['cse_minutes'], 90))
-  return summary
+def summarize(per_example: dict[str, np.ndarray], statistics: dict, prefix: str = '') -> dict[str, float]:
+  """Each statistic (representations.statistics) of the per-example metrics it sums up; those not computed (a
+  raw `outputs`, say) are left out."""
+  return {f'{prefix}{name}': float(statistic.reduce(per_example[statistic.metric]))
+          for name, statistic in statistics.items() if statistic.metric in per_example}
 
 
 def package_versions() -> dict[str, str]:
@@ -67,7 +66,7 @@ def package_versions() -> dict[str, str]:
   return {'python': sys.version.split()[0], **{name: importlib.metadata.version(name) for name in names}}
 
 
-def write_results(config: Config, workdir: str, seed_dirs: list[str], progress,
+def write_results(config: Config, workdir: str, seed_dirs: list[str], progress, representation,
                   test_outputs: list[dict[str, np.ndarray]], num_params: int) -> dict:
   """Each seed's results.json and plots from its best epoch (`progress`, a loop.Progress); with several seeds,
   their mean and spread too."""
@@ -75,7 +74,7 @@ def write_results(config: Config, workdir: str, seed_dirs: list[str], progress,
   runs = []
   for s, (seed, seed_dir, history) in enumerate(zip(seeds, seed_dirs, progress.history)):
     best_record = history[progress.best_epoch[s] - 1]
-    runs.append({**summarize(test_outputs[s], 'test_'),
+    runs.append({**summarize(test_outputs[s], representations.statistics(representation), 'test_'),
                  **{k: v for k, v in best_record.items() if k.startswith('val_')},
                  'epochs': len(history), 'best_epoch': progress.best_epoch[s],
                  'train_seconds': progress.train_seconds, 'num_params': num_params,
@@ -83,7 +82,9 @@ def write_results(config: Config, workdir: str, seed_dirs: list[str], progress,
                  'config': dataclasses.asdict(dataclasses.replace(config, seed=seed))})
     if distributed.is_main_process():
       files.write_json(os.path.join(seed_dir, 'results.json'), runs[-1])
-      plots.learning_curves(os.path.join(seed_dir, 'plots', 'learning_curves.png'), history)
+      headline = representation.headline
+      plots.learning_curves(os.path.join(seed_dir, 'plots', 'learning_curves.png'), history, headline,
+                            representation.statistics[headline].higher_is_better)
       if 'cse_minutes' in test_outputs[s]:
         plots.error_histogram(os.path.join(seed_dir, 'plots', 'cse_histogram.png'), test_outputs[s]['cse_minutes'])
   if len(seeds) == 1:
@@ -118,10 +119,11 @@ def read_history(workdir: str) -> list[dict]:
     return [json.loads(line) for line in f]
 
 
-def epoch_line(records: list[dict], epochs: int, improved: bool) -> str:
-  """The epoch's line: its record, or with several seeds still training, their mean."""
+def epoch_line(records: list[dict], epochs: int, improved: bool, means: set[str]) -> str:
+  """The epoch's line: its record (the means among its statistics, `means`), or with several seeds still
+  training, their mean."""
   record = {k: float(np.mean([r[k] for r in records])) for k in records[0]}
-  shown = [k for k in record if k.startswith(('train_', 'val_')) and not k.endswith(('median_minutes', 'p90_minutes'))]
+  shown = [k for k in record if k.startswith(('train_', 'val_')) and k.split('_', 1)[1] in means]
   seeds = f'  (mean of {len(records)} seeds)' if len(records) > 1 else ''
   return (f'epoch {records[0]["epoch"]}/{epochs}  ' + '  '.join(f'{k} {record[k]:.4g}' for k in shown)
           + f'  ({record["epoch_seconds"]:.1f} s){"  *" if improved else ""}{seeds}')

@@ -1,9 +1,9 @@
 """The jitted computations of a run: the training state, one optimizer step, the chunks of steps, evaluation.
 
-Built once from the config (`build.network` and an optimizer) and compiled once. Data parallel over a mesh of every device with one axis, `data`:
-the state is replicated, every step's batch (and every evaluation batch) is split along `data`, and XLA
-all-reduces the gradients, so N devices compute what one does. Every leaf of the state has a leading seed axis
-(`over_seeds`), so one call advances, shuffles or evaluates every seed of a run at once.
+Built once from the config (`build.network` and an optimizer) and compiled once. Data parallel over a mesh of every
+device with one axis, `data`: the state is replicated, every step's batch (and every evaluation batch) is split
+along `data`, and XLA all-reduces the gradients, so N devices compute what one does. Every leaf of the state has a
+leading seed axis (`over_seeds`), so one call advances, shuffles or evaluates every seed of a run at once.
 """
 import jax
 import jax.numpy as jnp
@@ -120,7 +120,7 @@ class Steps:
 
     Accelerators vmap the seeds: several small models fill them better than one. On CPU each seed is traced in
     turn and the results stacked, so that every seed computes exactly what it would alone. Vmapped, XLA:CPU runs
-    the convolutions grouped (three Géron CNNs trained 1.4x slower than three single runs) and copies every dot's
+    the convolutions grouped (slower than the single runs: docs/speed.md) and copies every dot's
     weight gradient out of a transposed layout each step.
     """
     if self.config.num_seeds > 1 and jax.default_backend() != 'cpu':

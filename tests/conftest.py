@@ -43,13 +43,22 @@ def clock_dir(tmp_path_factory):
                     lambda path: datasets.save_leiden(path, *synthetic.make_clocks(160, seed=3)))
 
 
+SMALL_READER = dict(experiment='test', data='clocks', model='clocknet', representation='twohead',
+                    model_options={'widths': (8, 8, 16, 16), 'dense': 32},  # small: compiles and runs fast
+                    image_size=75, epochs=2, batch_size=16, learning_rate=1e-3, seed=0)
+
+
 @pytest.fixture(scope='session')
-def trained(clock_dir, tmp_path_factory):
+def small_config():
+  """small_config(data_dir='', **overrides): the Config of a two-head reader small enough to train in seconds."""
+  return lambda data_dir='', **overrides: Config(**{**SMALL_READER, 'data_dir': data_dir, **overrides})
+
+
+@pytest.fixture(scope='session')
+def trained(small_config, clock_dir, tmp_path_factory):
   """(workdir, config, results.json) of one epoch of a small two-head reader on the 160 clocks of `clock_dir`,
   trained once for the whole run: tests only read it."""
-  config = Config(experiment='clock_twohead', data='clocks', data_dir=clock_dir, model='clocknet',
-                  model_options={'widths': (8, 8, 16, 16), 'dense': 32}, representation='twohead',
-                  image_size=75, epochs=1, batch_size=16, learning_rate=1e-3)
+  config = small_config(clock_dir, experiment='clock_twohead', epochs=1)
   workdir = _made_once(tmp_path_factory, 'reader_run', lambda path: loop.train_and_evaluate(config, path))
   with open(os.path.join(workdir, 'results.json')) as f:
     return workdir, config, json.load(f)

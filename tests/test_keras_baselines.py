@@ -20,7 +20,7 @@ CLOCKS = (150, 150, 1)
 def _config(model: str, representation: str = 'categorical', representation_options=None, **model_options):
   if representation == 'categorical':
     representation_options = {'num_classes': 10}
-  return Config(experiment='test', data='', model=model, representation=representation,
+  return Config(experiment='test', data='fashion_mnist', model=model, representation=representation,
                 model_options=model_options, representation_options=representation_options or {})
 
 
@@ -118,7 +118,7 @@ def test_a_twin_computes_what_its_flax_model_computes_with_the_same_weights(conf
     ('periodic', {'distance': True}), ('periodic', {'hands': True, 'hour_weight': 4.0, 'distance': True}),
 ])
 def test_keras_losses_are_the_representations_losses(representation, options):
-  config = Config(experiment='test', data='', model='mlp', representation=representation,
+  config = Config(experiment='test', data='fashion_mnist', model='mlp', representation=representation,
                         representation_options=options)
   flax_representation = representations.build(representation, **options)
   rng = np.random.default_rng(1)
@@ -135,9 +135,9 @@ def test_keras_losses_are_the_representations_losses(representation, options):
 @pytest.mark.parametrize('optimizer, keras_class', [
     ('sgd', keras.optimizers.SGD), ('adam', keras.optimizers.Adam), ('nadam', keras.optimizers.Nadam),
     ('adadelta', keras.optimizers.Adadelta)])
-def test_optimizers_are_keras_defaults_as_train_uses_them(optimizer, keras_class):
-  config = Config(experiment='test', data='', model='mlp', representation='categorical', optimizer=optimizer,
-                        learning_rate=0.003, momentum=0.9 if optimizer == 'sgd' else 0.0)
+def test_optimizers_are_keras_defaults_as_the_steps_use_them(optimizer, keras_class):
+  config = Config(experiment='test', data='fashion_mnist', model='mlp', representation='categorical',
+                  optimizer=optimizer, learning_rate=0.003, momentum=0.9 if optimizer == 'sgd' else 0.0)
   keras_optimizer = keras_baselines.make_optimizer(config, steps_per_epoch=10)
   assert type(keras_optimizer) is keras_class
   assert float(keras_optimizer.learning_rate) == pytest.approx(0.003)
@@ -147,9 +147,9 @@ def test_optimizers_are_keras_defaults_as_train_uses_them(optimizer, keras_class
     assert keras_optimizer.epsilon == 1e-7  # what trainer.make_optimizer gives optax
 
 
-def test_cosine_schedule_is_the_one_train_uses():
-  config = Config(experiment='test', data='', model='mlp', representation='categorical', optimizer='sgd',
-                        learning_rate=0.5, schedule='cosine', epochs=3)
+def test_cosine_schedule_is_the_one_the_steps_use():
+  config = Config(experiment='test', data='fashion_mnist', model='mlp', representation='categorical',
+                  optimizer='sgd', learning_rate=0.5, schedule='cosine', epochs=3)
   keras_optimizer = keras_baselines.make_optimizer(config, steps_per_epoch=4)
   keras_rates = []
   for step in range(13):

@@ -18,18 +18,10 @@ from timeread_jax import datasets
 from timeread_jax import errors
 from timeread_jax import loop
 from timeread_jax.steps import Steps
-from timeread_jax.config import Config
 from timeread_jax.errors import ConfigError
 from timeread_jax.results import read_history
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _config(clock_dir, **overrides):
-  fields = dict(experiment='test', data='clocks', data_dir=clock_dir, model='clocknet', representation='twohead',
-                model_options={'widths': (8, 8, 16, 16), 'dense': 32},  # small: compiles and runs fast
-                image_size=75, epochs=2, batch_size=16, learning_rate=1e-3, seed=0)
-  return Config(**{**fields, **overrides})
 
 
 def _history(workdir):
@@ -37,8 +29,8 @@ def _history(workdir):
   return [{k: v for k, v in record.items() if k != 'epoch_seconds'} for record in read_history(workdir)]
 
 
-def test_a_run_writes_every_output(clock_dir, tmp_path):
-  results = loop.train_and_evaluate(_config(clock_dir), str(tmp_path), flags_text='--epochs=2\n')
+def test_a_run_writes_every_output(small_config, clock_dir, tmp_path):
+  results = loop.train_and_evaluate(small_config(clock_dir), str(tmp_path), flags_text='--epochs=2\n')
   for name in ('config.json', 'flags.txt', 'metrics.jsonl', 'results.json', 'plots/learning_curves.png',
                'plots/cse_histogram.png', 'checkpoints/latest', 'checkpoints/best'):
     assert os.path.exists(tmp_path / name), name
@@ -53,25 +45,25 @@ def test_a_run_writes_every_output(clock_dir, tmp_path):
   assert len(_history(str(tmp_path))) == 2
 
 
-def test_resuming_gives_the_same_run_as_no_interruption(clock_dir, tmp_path):
+def test_resuming_gives_the_same_run_as_no_interruption(small_config, clock_dir, tmp_path):
   straight, interrupted = str(tmp_path / 'straight'), str(tmp_path / 'interrupted')
-  expected = loop.train_and_evaluate(_config(clock_dir, epochs=3), straight)
-  loop.train_and_evaluate(_config(clock_dir, epochs=1), interrupted)
-  resumed = loop.train_and_evaluate(_config(clock_dir, epochs=3), interrupted)  # more epochs: same run
+  expected = loop.train_and_evaluate(small_config(clock_dir, epochs=3), straight)
+  loop.train_and_evaluate(small_config(clock_dir, epochs=1), interrupted)
+  resumed = loop.train_and_evaluate(small_config(clock_dir, epochs=3), interrupted)  # more epochs: same run
   assert _history(interrupted) == _history(straight)
   assert resumed['test_cse_minutes'] == expected['test_cse_minutes']
   assert resumed['epochs'] == 3
 
 
-def test_early_stopping_ends_the_run(clock_dir, tmp_path):
-  results = loop.train_and_evaluate(_config(clock_dir, epochs=8, patience=1, learning_rate=0.05), str(tmp_path))
+def test_early_stopping_ends_the_run(small_config, clock_dir, tmp_path):
+  results = loop.train_and_evaluate(small_config(clock_dir, epochs=8, patience=1, learning_rate=0.05), str(tmp_path))
   history = _history(str(tmp_path))
   assert results['epochs'] == len(history) == results['best_epoch'] + 1 < 8
 
 
 @pytest.mark.parametrize('monitor, pick', [('val_hour_accuracy', np.argmax), ('val_cse_minutes', np.argmin)])
-def test_the_monitored_metric_picks_the_best_epoch(clock_dir, tmp_path, monitor, pick):
-  config = _config(clock_dir, epochs=4, learning_rate=0.01, monitor=monitor, model='mlp',
+def test_the_monitored_metric_picks_the_best_epoch(small_config, clock_dir, tmp_path, monitor, pick):
+  config = small_config(clock_dir, epochs=4, learning_rate=0.01, monitor=monitor, model='mlp',
                    model_options={'hidden': (16,)})
   results = loop.train_and_evaluate(config, str(tmp_path))
   values = [record[monitor] for record in _history(str(tmp_path))]
@@ -79,48 +71,48 @@ def test_the_monitored_metric_picks_the_best_epoch(clock_dir, tmp_path, monitor,
   assert results[monitor] == values[results['best_epoch'] - 1]
 
 
-def test_a_metric_the_run_does_not_validate_is_refused_before_training(clock_dir, tmp_path):
+def test_a_metric_the_run_does_not_validate_is_refused_before_training(small_config, clock_dir, tmp_path):
   small = dict(epochs=1, model='mlp', model_options={'hidden': (16,)})
   with pytest.raises(ConfigError, match="cannot monitor 'val_accuracy': this run validates val_loss, "):
-    loop.train_and_evaluate(_config(clock_dir, monitor='val_accuracy', **small), str(tmp_path))
+    loop.train_and_evaluate(small_config(clock_dir, monitor='val_accuracy', **small), str(tmp_path))
   assert not os.path.exists(tmp_path / 'config.json') and not os.path.exists(tmp_path / 'checkpoints')
-  corrected = loop.train_and_evaluate(_config(clock_dir, monitor='val_hour_accuracy', **small), str(tmp_path))
+  corrected = loop.train_and_evaluate(small_config(clock_dir, monitor='val_hour_accuracy', **small), str(tmp_path))
   assert corrected['epochs'] == 1
 
 
-def test_a_run_from_before_a_new_setting_resumes_with_its_default(clock_dir, tmp_path):
+def test_a_run_from_before_a_new_setting_resumes_with_its_default(small_config, clock_dir, tmp_path):
   small = dict(model='mlp', model_options={'hidden': (16,)})
-  loop.train_and_evaluate(_config(clock_dir, epochs=1, **small), str(tmp_path))
+  loop.train_and_evaluate(small_config(clock_dir, epochs=1, **small), str(tmp_path))
   stored = json.loads((tmp_path / 'config.json').read_text())
   del stored['monitor']
   (tmp_path / 'config.json').write_text(json.dumps(stored))
-  assert loop.train_and_evaluate(_config(clock_dir, epochs=2, **small), str(tmp_path))['epochs'] == 2
+  assert loop.train_and_evaluate(small_config(clock_dir, epochs=2, **small), str(tmp_path))['epochs'] == 2
 
 
-def test_a_workdir_of_another_run_is_refused_untouched(clock_dir, tmp_path):
-  loop.train_and_evaluate(_config(clock_dir, epochs=1), str(tmp_path))
+def test_a_workdir_of_another_run_is_refused_untouched(small_config, clock_dir, tmp_path):
+  loop.train_and_evaluate(small_config(clock_dir, epochs=1), str(tmp_path))
   before = (tmp_path / 'config.json').read_text()
   with pytest.raises(ConfigError, match='representation differ'):
-    loop.train_and_evaluate(_config(clock_dir, epochs=1, representation='periodic'), str(tmp_path))
+    loop.train_and_evaluate(small_config(clock_dir, epochs=1, representation='periodic'), str(tmp_path))
   assert (tmp_path / 'config.json').read_text() == before
 
 
-def test_divergence_stops_with_the_step_and_keeps_no_bad_checkpoint(clock_dir, tmp_path):
-  config = _config(clock_dir, epochs=3, representation='regress', optimizer='sgd', learning_rate=1e12)
+def test_divergence_stops_with_the_step_and_keeps_no_bad_checkpoint(small_config, clock_dir, tmp_path):
+  config = small_config(clock_dir, epochs=3, representation='regress', optimizer='sgd', learning_rate=1e12)
   with pytest.raises(errors.TrainingDiverged, match=r'at step \d+'):
     loop.train_and_evaluate(config, str(tmp_path))
   assert os.listdir(tmp_path / 'checkpoints' / 'latest') == []  # the diverged first epoch saved nothing
   assert not os.path.exists(tmp_path / 'metrics.jsonl')
 
 
-def test_fresh_data_renders_training_batches(clock_dir, tmp_path):
-  results = loop.train_and_evaluate(_config(clock_dir, epochs=1, fresh_data=True), str(tmp_path))
+def test_fresh_data_renders_training_batches(small_config, clock_dir, tmp_path):
+  results = loop.train_and_evaluate(small_config(clock_dir, epochs=1, fresh_data=True), str(tmp_path))
   assert np.isfinite(results['train_seconds'])
   assert np.isfinite(_history(str(tmp_path))[0]['train_loss'])
 
 
-def test_seeds_train_side_by_side_as_they_would_alone_and_report_mean_and_spread(clock_dir, tmp_path):
-  config = _config(clock_dir, epochs=2, seed=3, model='mlp', model_options={'hidden': (16,)})  # compiles fast
+def test_seeds_train_side_by_side_as_they_would_alone_and_report_mean_and_spread(small_config, clock_dir, tmp_path):
+  config = small_config(clock_dir, epochs=2, seed=3, model='mlp', model_options={'hidden': (16,)})  # compiles fast
   summary = loop.train_and_evaluate(dataclasses.replace(config, num_seeds=2), str(tmp_path / 'both'))
   assert summary['seeds'] == [3, 4]
   runs = [json.loads((tmp_path / 'both' / f'seed_{s}' / 'results.json').read_text()) for s in (3, 4)]
@@ -133,8 +125,8 @@ def test_seeds_train_side_by_side_as_they_would_alone_and_report_mean_and_spread
   assert _history(str(tmp_path / 'both' / 'seed_3')) == _history(str(tmp_path / 'alone'))
 
 
-def test_each_seed_stops_early_on_its_own(clock_dir, tmp_path):
-  config = _config(clock_dir, epochs=6, patience=1, learning_rate=0.001, num_seeds=3, model='mlp',
+def test_each_seed_stops_early_on_its_own(small_config, clock_dir, tmp_path):
+  config = small_config(clock_dir, epochs=6, patience=1, learning_rate=0.001, num_seeds=3, model='mlp',
                    model_options={'hidden': (16,)})
   summary = loop.train_and_evaluate(config, str(tmp_path))
   epochs = []
@@ -149,20 +141,22 @@ def test_each_seed_stops_early_on_its_own(clock_dir, tmp_path):
   assert summary['epochs'] == pytest.approx(np.mean(epochs))
 
 
-def test_a_corrupt_checkpoint_is_refused_in_one_line(clock_dir, tmp_path):
-  loop.train_and_evaluate(_config(clock_dir, epochs=1), str(tmp_path))
+def test_a_corrupt_checkpoint_is_refused_in_one_line(small_config, clock_dir, tmp_path):
+  loop.train_and_evaluate(small_config(clock_dir, epochs=1), str(tmp_path))
   step_dir = next((tmp_path / 'checkpoints' / 'latest').iterdir())
   for path in (step_dir / 'state').rglob('*'):
     if path.is_file() and path.stat().st_size > 1000:
       path.write_bytes(b'garbage')
   with pytest.raises(checkpoints.CheckpointError, match='cannot restore'):
-    loop.train_and_evaluate(_config(clock_dir, epochs=2), str(tmp_path))
+    loop.train_and_evaluate(small_config(clock_dir, epochs=2), str(tmp_path))
 
 
 _RUN_ON_DEVICES = '''
 import json, sys
 from timeread_jax import loop
 from timeread_jax.config import Config
+
+
 config = Config(**json.loads(sys.argv[1]))
 loop.train_and_evaluate(config, sys.argv[2])
 '''
@@ -181,8 +175,8 @@ def _start_and_stop_mid_run(config, workdir, sig):
 
 
 @pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGKILL], ids=['sigterm', 'sigkill'])
-def test_a_killed_run_resumes_to_the_same_result(clock_dir, tmp_path, sig):
-  config = _config(clock_dir, epochs=3, batch_size=2)  # 57 steps an epoch: the signal lands mid-epoch
+def test_a_killed_run_resumes_to_the_same_result(small_config, clock_dir, tmp_path, sig):
+  config = small_config(clock_dir, epochs=3, batch_size=2)  # 57 steps an epoch: the signal lands mid-epoch
   expected = loop.train_and_evaluate(config, str(tmp_path / 'straight'))
   workdir = tmp_path / 'killed'
   returncode, stderr = _start_and_stop_mid_run(dataclasses.asdict(config), workdir, sig)
@@ -195,11 +189,13 @@ def test_a_killed_run_resumes_to_the_same_result(clock_dir, tmp_path, sig):
 
 
 # Orbax closes the event loop of a failed write while tensorstore still has callbacks for it.
+
+
 @pytest.mark.filterwarnings('ignore::pytest.PytestUnraisableExceptionWarning')
-def test_a_full_disk_ends_the_run_in_one_line_and_keeps_the_saved_epoch(clock_dir, tmp_path, monkeypatch):
+def test_a_full_disk_ends_the_run_in_one_line_and_keeps_the_saved_epoch(small_config, clock_dir, tmp_path, monkeypatch):
   """The disk fills up in the second epoch's save: Orbax's Python writes into that step fail (tensorstore's, in
   C++, cannot be patched; a real full tmpfs gave the same one line from their ValueError)."""
-  config = _config(clock_dir, model='mlp', model_options={'hidden': (16,)})  # compiles in a fraction of the time
+  config = small_config(clock_dir, model='mlp', model_options={'hidden': (16,)})  # compiles in a fraction of the time
   first_epoch_step = len(datasets.load_splits(config).train[0]) // config.batch_size
   real_open = open
 
@@ -225,10 +221,10 @@ def test_a_full_disk_ends_the_run_in_one_line_and_keeps_the_saved_epoch(clock_di
   assert loop.train_and_evaluate(config, str(tmp_path))['epochs'] == 2  # with space again, the run resumes
 
 
-def test_a_second_run_on_a_live_run_s_workdir_is_refused_and_the_live_run_finishes(clock_dir, tmp_path):
+def test_a_second_run_on_a_live_run_s_workdir_is_refused_and_the_live_run_finishes(small_config, clock_dir, tmp_path):
   """One writer per workdir: the second run names the first's process and writes nothing; the first finishes as
   it would alone. (A SIGKILLed run's lock is taken over: test_a_killed_run_resumes_to_the_same_result.)"""
-  config = _config(clock_dir, epochs=3, batch_size=2)
+  config = small_config(clock_dir, epochs=3, batch_size=2)
   live = subprocess.Popen([sys.executable, '-c', _RUN_ON_DEVICES, json.dumps(dataclasses.asdict(config)),
                            str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
   deadline = time.time() + 300

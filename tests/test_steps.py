@@ -13,23 +13,16 @@ import pytest
 from timeread_jax import build
 from timeread_jax import datasets
 from timeread_jax import steps as steps_lib
-from timeread_jax.config import Config
 from timeread_jax.steps import make_optimizer
 from timeread_jax.steps import Steps
 from timeread_jax.steps import steps_per_call
 
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _config(clock_dir, **overrides):
-  fields = dict(experiment='test', data='clocks', data_dir=clock_dir, model='clocknet', representation='twohead',
-                model_options={'widths': (8, 8, 16, 16), 'dense': 32},  # small: compiles and runs fast
-                image_size=75, epochs=2, batch_size=16, learning_rate=1e-3, seed=0)
-  return Config(**{**fields, **overrides})
-
-
-def test_cosine_schedule_decays_the_rate_to_zero_over_the_epochs():
-  config = _config('', optimizer='sgd', learning_rate=1.0, schedule='cosine', epochs=2)
+def test_cosine_schedule_decays_the_rate_to_zero_over_the_epochs(small_config):
+  config = small_config('', optimizer='sgd', learning_rate=1.0, schedule='cosine', epochs=2)
   optimizer = make_optimizer(config, steps_per_epoch=5)
   params = {'w': np.zeros(())}
   state = optimizer.init(params)
@@ -40,8 +33,8 @@ def test_cosine_schedule_decays_the_rate_to_zero_over_the_epochs():
   assert rates[0] == pytest.approx(1) and rates[5] == pytest.approx(0.5) and rates[10] == pytest.approx(0, abs=1e-6)
 
 
-def test_head_only_epochs_hold_all_but_the_head_still_then_train_both():
-  config = _config('', optimizer='sgd', learning_rate=1.0, init_from='reader.msgpack', fresh_head=True,
+def test_head_only_epochs_hold_all_but_the_head_still_then_train_both(small_config):
+  config = small_config('', optimizer='sgd', learning_rate=1.0, init_from='reader.msgpack', fresh_head=True,
                    head_only_epochs=1)
   optimizer = make_optimizer(config, steps_per_epoch=2)
   params = {'Conv_0': {'kernel': np.zeros(2)}, 'head': {'kernel': np.zeros(2), 'bias': np.zeros(())}}
@@ -55,15 +48,15 @@ def test_head_only_epochs_hold_all_but_the_head_still_then_train_both():
 
 @pytest.mark.parametrize('requested, steps, on_cpu_conv, expected', [
     (0, 12, False, 12), (0, 12, True, 1), (5, 12, False, 4), (7, 7, False, 7), (100, 12, False, 12), (4, 13, True, 1)])
-def test_steps_per_call_divides_the_epoch(monkeypatch, requested, steps, on_cpu_conv, expected):
+def test_steps_per_call_divides_the_epoch(small_config, monkeypatch, requested, steps, on_cpu_conv, expected):
   monkeypatch.setattr(steps_lib.jax, 'default_backend', lambda: 'cpu')
-  config = dataclasses.replace(_config(''), steps_per_call=requested, **(
+  config = dataclasses.replace(small_config(''), steps_per_call=requested, **(
       {} if on_cpu_conv else {'model': 'mlp', 'model_options': {'hidden': (8,)}}))
   assert steps_per_call(config, steps, build.network(config)) == expected
 
 
-def _trainer_with_data(clock_dir):
-  config = _config(clock_dir)
+def _trainer_with_data(small_config, clock_dir):
+  config = small_config(clock_dir)
   splits = datasets.load_splits(config)
   num_train = len(splits.train[0])
   steps = num_train // config.batch_size
@@ -71,8 +64,8 @@ def _trainer_with_data(clock_dir):
   return trainer, trainer.init_state(), trainer.put(splits.train), steps, num_train
 
 
-def test_an_epoch_makes_no_host_device_copies_and_compiles_once(clock_dir):
-  trainer, state, data, steps, num_train = _trainer_with_data(clock_dir)
+def test_an_epoch_makes_no_host_device_copies_and_compiles_once(small_config, clock_dir):
+  trainer, state, data, steps, num_train = _trainer_with_data(small_config, clock_dir)
   for _ in range(2):  # the second epoch must reuse the first one's compilations
     with jax.transfer_guard('disallow'):
       order = trainer.epoch_order(state, num_train, steps, 1)
@@ -84,8 +77,8 @@ def test_an_epoch_makes_no_host_device_copies_and_compiles_once(clock_dir):
   assert int(state.step[0]) == 2 * steps
 
 
-def test_training_state_is_donated(clock_dir):
-  trainer, state, data, steps, num_train = _trainer_with_data(clock_dir)
+def test_training_state_is_donated(small_config, clock_dir):
+  trainer, state, data, steps, num_train = _trainer_with_data(small_config, clock_dir)
   order = trainer.epoch_order(state, num_train, steps, 1)
   old_params = state.params
   trainer.train_chunk(state, data, order[0], unroll=True)
@@ -113,9 +106,15 @@ jax.config.update('jax_enable_x64', True)  # lets a config compute in float64; f
 import numpy as np
 from timeread_jax.config import Config
 from timeread_jax.steps import Steps
+
+
 first_seed = lambda state: jax.tree.map(lambda x: x[0], state)
+
+
 leaves = lambda prefix, tree: {prefix + jax.tree_util.keystr(k): np.asarray(v)
                                for k, v in jax.tree_util.tree_leaves_with_path(tree)}
+
+
 found = {}
 for name, (fields, train_epoch) in json.loads(sys.argv[1]).items():
   trainer = Steps(Config(**fields), steps_per_epoch=4)
@@ -137,7 +136,7 @@ np.savez(sys.argv[3], **found)
 '''
 
 
-def test_eight_devices_take_the_steps_one_device_takes(clock_dir, tmp_path):
+def test_eight_devices_take_the_steps_one_device_takes(small_config, clock_dir, tmp_path):
   """ClockNet at its full widths: the first step's loss and gradients on stored clocks in float64 and on fresh
   clocks in float64, the losses and parameters after an epoch of four Adam steps (1e-4) in float64, and in float32
   the first step's loss and that epoch's losses.
@@ -155,12 +154,12 @@ def test_eight_devices_take_the_steps_one_device_takes(clock_dir, tmp_path):
   float32 losses agree to 1e-4 (measured: 6e-7); their parameters are not compared, since Adam moves a parameter
   whose gradient is only rounding noise by about the learning rate, in the noise's direction.
   """
-  images, labels = datasets.load_splits(_config(clock_dir)).train
+  images, labels = datasets.load_splits(small_config(clock_dir)).train
   np.savez(tmp_path / 'batch.npz', images=images[:64], labels=labels[:64])
   runs = {'stored-float64': ('stored', 'float64', True), 'stored-float32': ('stored', 'float32', True),
           'fresh-float64': ('fresh', 'float64', False)}
-  configs = {name: (dataclasses.asdict(_config(clock_dir, model_options={}, dtype=dtype, fresh_data=source == 'fresh',
-                                               learning_rate=1e-4)), train_epoch)
+  configs = {name: (dataclasses.asdict(small_config(clock_dir, model_options={}, dtype=dtype,
+                                                    fresh_data=source == 'fresh', learning_rate=1e-4)), train_epoch)
              for name, (source, dtype, train_epoch) in runs.items()}
   for devices in (1, 8):
     result = _on_devices(devices, _FIRST_STEP_AND_EPOCH, json.dumps(configs), str(tmp_path / 'batch.npz'),
@@ -185,27 +184,29 @@ import jax.numpy as jnp
 import numpy as np
 from timeread_jax.config import Config
 from timeread_jax.steps import Steps
+
+
 trainer = Steps(Config(**json.loads(sys.argv[1])), steps_per_epoch=1)
+
+
 batch = jax.jit(lambda key: trainer.split_batch(trainer.source.batch(None, jnp.arange(64), key, 0)))
 np.save(sys.argv[2], np.stack([np.asarray(batch(jax.random.PRNGKey(i))[0]) for i in range(16)]))
 '''
 
 
-def test_eight_devices_render_the_fresh_clocks_one_device_renders(tmp_path):
+def test_eight_devices_render_the_fresh_clocks_one_device_renders(small_config, tmp_path):
   """Each device renders its own share of a fresh batch, as the training step does, and gets the very pixels one
   device renders. They once came out one grey level apart in 3 pixels of a million: XLA turned a division by a
   picture's own scalar into a multiplication by its reciprocal in some shards' programs only, and a matrix
   product's rounding changed with the shard's size (render.py now multiplies by reciprocals and blurs by sums)."""
-  config = json.dumps(dataclasses.asdict(_config('', fresh_data=True, batch_size=64)))
+  config = json.dumps(dataclasses.asdict(small_config('', fresh_data=True, batch_size=64)))
   for devices in (1, 8):
     result = _on_devices(devices, _FRESH_BATCHES, config, str(tmp_path / f'{devices}.npy'))
     assert result.returncode == 0, result.stderr[-2000:]
   assert np.array_equal(np.load(tmp_path / '1.npy'), np.load(tmp_path / '8.npy'))
 
 
-def test_a_batch_that_does_not_split_over_the_devices_is_refused(clock_dir, tmp_path):
-  config = dataclasses.asdict(_config(clock_dir, epochs=1, batch_size=12))
+def test_a_batch_that_does_not_split_over_the_devices_is_refused(small_config, clock_dir, tmp_path):
+  config = dataclasses.asdict(small_config(clock_dir, epochs=1, batch_size=12))
   result = _on_devices(8, _TRAIN, json.dumps(config), str(tmp_path), timeout=300)
   assert 'batch size 12 does not divide by the 8 devices' in result.stderr
-
-

@@ -17,8 +17,15 @@ flags.DEFINE_enum('trunk', 'clocknet', ['clocknet', 'report_clock_cnn'], "Our Cl
 # The flags each trunk reads (common.model_options).
 TRUNK_FLAGS = {'clocknet': ('widths', 'dense'), 'report_clock_cnn': ()}
 flags.DEFINE_integer('dense', None, 'ClockNet: width of its dense layer (default 256).', lower_bound=1)
-flags.DEFINE_bool('held_out_styles', False, 'Train on some dial styles and floors, validate and test on unseen ones '
-                  '(synthetic data only): does a change generalize, or fit the styles it saw?')
+flags.DEFINE_enum('designs', 'leiden', ['leiden', 'all'], 'The synthetic clocks: the Leiden wall clock alone, or '
+                  'every design the renderer draws (round and square dials, light and dark faces, Roman and Arabic '
+                  'numerals or none, hands of many shapes, second hands, watch cases...), the Leiden clock among them.')
+flags.DEFINE_bool('held_out_styles', False, 'Train on some dial styles and floors (with --designs=all: some designs), '
+                  'validate and test on unseen ones (synthetic data only): does a change generalize, or fit what it '
+                  'saw?')
+flags.DEFINE_float('no_clock', 0.0, 'With --fresh_data and two heads: the share of training pictures that show no '
+                   'clock at all, so that the reader learns to say "no clock" (a presence output).', lower_bound=0,
+                   upper_bound=0.9)
 flags.DEFINE_string('init_from', '', 'Start from the weights of this trained reader (a clock workdir or a saved '
                     'reader file) instead of a random initialization: fine-tuning, e.g. on the real photos with '
                     '--clock_data_dir. Needs the same trunk, representation and image size.')
@@ -45,7 +52,8 @@ def make_config(experiment: str, representation: str, **representation_options) 
   """The clock reader with `representation` on the clock data the flags choose."""
   config = common.make_config(
       experiment=experiment, data='clocks', data_dir=FLAGS.clock_data_dir, image_size=int(FLAGS.image_size),
-      fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles,
+      designs=FLAGS.designs, fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles,
+      no_clock=FLAGS.no_clock,
       turn_warmup_epochs=FLAGS.turn_warmup_epochs, erase=FLAGS.erase, via_75px=FLAGS.via_75px,
       init_from=os.path.abspath(FLAGS.init_from) if FLAGS.init_from else '', fresh_head=FLAGS.fresh_head,
       head_only_epochs=FLAGS.head_only_epochs, model=FLAGS.trunk,

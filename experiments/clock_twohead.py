@@ -16,7 +16,8 @@ _MINUTE = flags.DEFINE_enum('minute', 'sincos', ['sincos', 'regress'], "The minu
 
 def make_config() -> Config:
   """The run this experiment's flags describe (experiments.compare_keras builds it too)."""
-  return clock.make_config('clock_twohead', 'twohead', minute=_MINUTE.value)
+  presence = {'presence': True} if flags.FLAGS.no_clock else {}  # left out without, as readers before it were
+  return clock.make_config('clock_twohead', 'twohead', minute=_MINUTE.value, **presence)
 
 
 def main(argv):

@@ -37,10 +37,10 @@ def main(argv):
   reader = reader_flags.load()
   data = [(data_dir, datasets.load_leiden(data_dir)) for data_dir in _EVAL_DIRS.value]  # all checked first
   for data_dir, (images, labels) in data:
-    summary, readings = reader.score(images, labels, reader_flags.rotations())
+    summary, readings = reader.score(images, labels, reader_flags.rotations(reader))
     print(json.dumps({'data_dir': os.path.abspath(data_dir), 'num_examples': len(images),
                       'image_size': images.shape[1], 'reader': reader_flags.path(),
-                      'rotations': reader_flags.rotations(), **summary}), flush=True)
+                      'rotations': reader_flags.rotations(reader), **summary}), flush=True)
     if _PREDICTIONS_OUT.value:
       files.write_npy(_PREDICTIONS_OUT.value, readings)
 

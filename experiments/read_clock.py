@@ -4,12 +4,15 @@
   python -m experiments.read_clock --reader=W --csv=times.csv photos/
 
 Each photo (PNG, JPEG, BMP, GIF, TIFF or WebP, any size and colour) is converted to grayscale, centre-cropped to
-a square, resized to the reader's size (75 or 150 px) and min-max stretched, as every picture a reader reads. The reader
-is the one that ships with the project, or with --reader any trained clock workdir's best checkpoint or a saved
+a square, resized to the reader's size (75 or 150 px) and min-max stretched, as every picture a reader reads. The
+reader is the one that ships with the project, or with --reader any trained clock workdir's best checkpoint or a saved
 reader file; several, comma-separated, read as one ensemble (their outputs averaged).
---csv writes path, hour (0-11, 0 being 12 o'clock, as in the Leiden labels), minute and the reader's confidence
-(two heads: the hour's probability; periodic readers: the length of the predicted (sin, cos) vector). A photo
-that cannot be read gets one line naming it and the others are still read; the exit status is then 1.
+A reader with a presence output (trained with --no_clock) prints `path<TAB>no clock` for a picture it finds no
+clock in (its clock probability below the threshold chosen on validation when it was exported). --csv writes
+path, hour (0-11, 0 being 12 o'clock, as in the Leiden labels), minute, the reader's confidence (two heads: the
+hour's probability; periodic readers: the length of the predicted (sin, cos) vector) and the clock probability (1
+for a reader without a presence output); hour and minute are empty where there is no clock. A photo that cannot
+be read gets one line naming it and the others are still read; the exit status is then 1.
 """
 import csv
 import io
@@ -44,14 +47,19 @@ def main(argv):
       failed = True
   rows = []
   if pictures:
-    outputs = reader.outputs(np.stack(pictures), reader_flags.rotations())
+    outputs = reader.outputs(np.stack(pictures), reader_flags.rotations(reader))
     confidence = np.asarray(reader.representation.confidence(outputs))
-    for name, (hour, minute), sure in zip(names, reader.times(outputs), confidence):
+    clock = reader.clock_probability(outputs)
+    for name, (hour, minute), sure, likely in zip(names, reader.times(outputs), confidence, clock):
+      if likely < reader.no_clock_below:
+        print(f'{name}\tno clock', flush=True)
+        rows.append([name, '', '', '', f'{likely:.4f}'])
+        continue
       print(f'{name}\t{hour or 12}:{minute:02d}', flush=True)
-      rows.append([name, int(hour), int(minute), '' if np.isnan(sure) else f'{sure:.4f}'])
+      rows.append([name, int(hour), int(minute), '' if np.isnan(sure) else f'{sure:.4f}', f'{likely:.4f}'])
   if _CSV.value:
     text = io.StringIO()
-    csv.writer(text).writerows([['path', 'hour', 'minute', 'confidence'], *rows])
+    csv.writer(text).writerows([['path', 'hour', 'minute', 'confidence', 'clock_probability'], *rows])
     files.write_text(_CSV.value, text.getvalue())
   sys.exit(1 if failed else 0)
 

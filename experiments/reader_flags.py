@@ -9,8 +9,10 @@ from timeread_jax import readers
 _READER = flags.DEFINE_list('reader', [readers.SHIPPED], 'The clock reader: a training workdir (its best checkpoint) '
                             'or a saved reader file (.msgpack with its .json beside it); several, comma-separated, '
                             'are read as one ensemble (their outputs averaged). The default ships with the project.')
-_ROTATIONS = flags.DEFINE_integer('rotations', 1, 'Test-time augmentation: average the reader over this many views '
-                                  'of each picture, turned by 0, +-6, +-12... degrees.', lower_bound=1)
+_ROTATIONS = flags.DEFINE_integer('rotations', None, 'Test-time augmentation: average the reader over this many '
+                                  'views of each picture, turned by 0, +-6, +-12... degrees. Default: the count the '
+                                  'reader was saved with, chosen on its validation split (1 for a workdir).',
+                                  lower_bound=1)
 
 
 def path() -> str:
@@ -18,8 +20,9 @@ def path() -> str:
   return ','.join(os.path.abspath(name) for name in _READER.value)
 
 
-def rotations() -> int:
-  return _ROTATIONS.value
+def rotations(reader: readers.Reader | readers.Ensemble) -> int:
+  """The views to read with: --rotations, else the reader's own count."""
+  return _ROTATIONS.value or reader.rotations
 
 
 def load() -> readers.Reader | readers.Ensemble:

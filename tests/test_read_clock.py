@@ -101,14 +101,19 @@ def test_a_fashion_mnist_workdir_is_refused_in_one_line(tmp_path, clock_photos):
   assert 'fashion_mnist run, not a clock reader' in result.stderr
 
 
-def test_an_exported_reader_reads_as_its_workdir_does(trained, clock_photos, tmp_path):
+def test_an_exported_reader_reads_as_its_workdir_does_with_the_views_validation_chose(trained, clock_photos, tmp_path):
   path = tmp_path / 'reader.msgpack'
   export = subprocess.run([sys.executable, '-m', 'experiments.export_reader', f'--reader={trained[0]}',
                            f'--out={path}'], cwd=ROOT, capture_output=True, text=True, timeout=300)
   assert export.returncode == 0, export.stderr
-  assert path.stat().st_size < 10e6 and (tmp_path / 'reader.json').exists()
+  assert path.stat().st_size < 10e6
+  chosen = json.loads((tmp_path / 'reader.json').read_text())['rotations']
+  assert chosen in readers.ROTATION_CANDIDATES and f'reads with {chosen}' in export.stdout
   photo = str(clock_photos / 'photo.jpg')
-  assert _read_clock(f'--reader={path}', photo).stdout == _read_clock(f'--reader={trained[0]}', photo).stdout
+  assert (_read_clock(f'--reader={path}', photo).stdout
+          == _read_clock(f'--reader={trained[0]}', f'--rotations={chosen}', photo).stdout)
+  assert (_read_clock(f'--reader={path}', '--rotations=1', photo).stdout
+          == _read_clock(f'--reader={trained[0]}', photo).stdout)
 
 
 def test_the_shipped_reader_reads_the_8_real_sample_photos_end_to_end(tmp_path):

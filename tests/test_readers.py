@@ -1,6 +1,7 @@
 """A trained reader restored from its workdir or its file reads what training evaluated; rotations keep the time."""
 import dataclasses
 import glob
+import json
 import os
 
 import jax
@@ -133,3 +134,28 @@ def test_the_shipped_reader_reads_the_sample_photos_as_before_its_head_was_named
   assert reader.times(outputs).tolist() == [[0, 58], [7, 28], [3, 26], [5, 47], [8, 18], [2, 7], [5, 31], [5, 43]]
   np.testing.assert_allclose(reader.representation.confidence(outputs),
                              [0.9969, 0.9987, 0.9956, 0.9658, 0.9960, 0.9974, 0.9960, 0.9985], atol=5e-5)
+
+
+def test_a_saved_reader_keeps_its_view_count_and_one_saved_before_reads_with_one(trained, tmp_path):
+  reader = readers.from_workdir(trained[0])
+  assert reader.rotations == 1  # a workdir has no chosen count
+  reader.rotations = 5
+  reader.save(str(tmp_path / 'r.msgpack'))
+  assert readers.load(str(tmp_path / 'r.msgpack')).rotations == 5
+  settings = json.loads((tmp_path / 'r.json').read_text())
+  del settings['rotations']
+  (tmp_path / 'r.json').write_text(json.dumps(settings))
+  assert readers.load(str(tmp_path / 'r.msgpack')).rotations == 1
+
+
+def test_the_view_count_is_chosen_by_the_lowest_error_the_fewest_on_a_tie(trained, monkeypatch):
+  reader = readers.from_workdir(trained[0])
+  errors = {1: 9.0, 3: 7.0, 5: 7.0, 7: 8.0, 9: 7.5}
+  monkeypatch.setattr(reader, 'score', lambda images, labels, count: ({'cse_minutes': errors[count]}, None))
+  assert readers.choose_rotations(reader, None, None) == (3, errors)
+
+
+def test_the_no_clock_threshold_calls_the_fewest_validation_pictures_wrongly_and_reads_on_a_tie():
+  clocks, empty = np.array([0.9, 0.8, 0.4]), np.array([0.1, 0.3, 0.5])
+  assert readers.choose_no_clock_below(clocks, empty) == pytest.approx(0.4)  # one wrong: the empty 0.5
+  assert readers.choose_no_clock_below(np.ones(3), np.ones(2)) == 0  # no presence output: never "no clock"

@@ -1,4 +1,5 @@
-"""The renderer: labels, faithful hands of every shape, pictures of the requested size, held-out styles."""
+"""The renderer's Leiden clock: labels, faithful hands of every shape, pictures of the requested size, held-out
+styles, and generator 5's very pixels (the other designs: tests/test_designs.py)."""
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -103,3 +104,13 @@ def test_a_75_px_render_looks_like_a_150_px_one_shrunk():
   direct = np.asarray(render.render_clocks(jax.random.key(3), labels, 75)).astype(float)
   assert np.abs(shrunk - direct).mean() < 8  # grey levels of 255: the same picture, up to anti-aliasing
   assert abs(shrunk.mean() - direct.mean()) < 2
+
+
+def test_leiden_designs_render_generator_5s_pixels():
+  """designs='leiden' (the default) keeps the pixels generator 5 rendered, so that stored sets and results made
+  with it stay comparable: sums and pixels of three 48 px clocks, computed with generator 5's code."""
+  labels = jnp.array([[1, 2], [5, 40], [11, 59]], jnp.int32)
+  images = np.asarray(render.render_clocks(jax.random.key(0), labels, _SMALL)).astype(np.int64)
+  assert np.array_equal(images, np.asarray(render.render_clocks(jax.random.key(0), labels, _SMALL, designs='leiden')))
+  assert images.sum(axis=(1, 2)).tolist() == [249269, 231663, 355767]
+  assert (images[0, 24, 24], images[1, 10, 30], images[2, 40, 5]) == (249, 74, 166)

@@ -201,3 +201,22 @@ def test_report_two_heads_read_the_argmax_and_the_regressed_minute():
   np.testing.assert_allclose(representation.decode(jnp.asarray(outputs)), [270], atol=1e-3)
   with pytest.raises(ValueError, match='sincos'):
     representations.TwoHead(minute='classes')
+
+
+def test_a_presence_output_learns_a_clock_from_none_and_a_picture_without_one_costs_no_time():
+  plain, present = representations.TwoHead(), representations.TwoHead(presence=True)
+  assert present.num_outputs == plain.num_outputs + 1
+  labels = jnp.array([[3, 40], list(representations.NO_CLOCK)])
+  time_outputs = jnp.asarray(np.random.default_rng(0).normal(size=(2, 14)), jnp.float32)
+  sure_clock, sure_none = (jnp.concatenate([time_outputs, jnp.full((2, 1), logit)], -1) for logit in (30.0, -30.0))
+  # A clock called a clock costs its time loss alone; a picture without one called so costs nothing.
+  np.testing.assert_allclose(present.loss(sure_clock, labels)[0], plain.loss(time_outputs, labels)[0], rtol=1e-5)
+  assert float(present.loss(sure_none, labels)[1]) < 1e-6
+  assert float(present.loss(sure_clock, labels)[1]) > 10  # ... and called a clock, the presence loss alone
+  np.testing.assert_allclose(present.clock_probability(sure_clock), [1, 1], atol=1e-6)
+  metrics = present.metrics(sure_none, labels)
+  assert metrics['clock_accuracy'].tolist() == [0, 1]
+  assert float(metrics['cse_minutes'][1]) == 0 and float(metrics['hour_accuracy'][1]) == 1
+  np.testing.assert_allclose(present.decode(sure_clock), plain.decode(time_outputs))  # the time reads alike
+  assert 'clock_accuracy' in representations.statistics(present)
+  assert 'clock_accuracy' not in representations.statistics(plain)

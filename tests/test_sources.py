@@ -10,7 +10,7 @@ from timeread_jax import synthetic
 
 
 def _source(small_config, steps_per_epoch=1, **overrides):
-  return sources.batch_source(small_config(image_size=48, **overrides), steps_per_epoch)
+  return sources.batch_source(small_config(**{'image_size': 48, **overrides}), steps_per_epoch)
 
 
 def test_stored_batches_are_the_examples_at_the_indices(small_config):

@@ -30,8 +30,8 @@ def test_clocks_do_not_depend_on_chunk_size():
 def test_cached_clocks_renders_once_then_reads_and_ignores_partial_files(tmp_path, monkeypatch):
   made = []
 
-  def fake_make_clocks(num_examples, seed, styles):
-    assert styles == 'all'
+  def fake_make_clocks(num_examples, seed, styles, designs):
+    assert styles == 'all' and designs == 'leiden'
     made.append((num_examples, seed))
     return np.full((num_examples, 150, 150), seed, np.uint8), np.zeros((num_examples, 2), np.int64)
 

@@ -78,15 +78,10 @@ class Checkpoints:
     if step is None:
       return None
     where = manager.directory / str(step)
-    stored = manager.item_metadata(step)['state']
-    try:
-      wanted = {name: jax.tree.map(lambda x, s: jax.ShapeDtypeStruct((s.shape[0], *x.shape), x.dtype),
-                                   one_seed[name], stored[name]) for name in one_seed}
-    except (KeyError, TypeError, ValueError) as error:
-      raise CheckpointError(f'cannot read the weights in {where}: they are of another model or an older layout '
-                            f'({type(error).__name__})') from None
-    stored_shapes = _shapes({name: stored[name] for name in one_seed})
-    if stored_shapes != _shapes(wanted):
+    stored = _shapes({name: manager.item_metadata(step)['state'].get(name) or {} for name in one_seed})
+    seeds = next(iter(stored.values()))[:1]
+    wanted = jax.tree.map(lambda x: jax.ShapeDtypeStruct(seeds + x.shape, x.dtype), one_seed)
+    if stored != _shapes(wanted):
       raise CheckpointError(f'cannot read the weights in {where}: they are of another model or an older layout')
     reader = ocp.CheckpointManager(manager.directory, item_handlers={'state': ocp.PyTreeCheckpointHandler()})
     try:

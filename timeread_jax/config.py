@@ -28,7 +28,9 @@ class Config:
   val_size: int = 0  # 0: the data set's default (clocks: 10% of train)
   clock_generator: int = 0  # synthetic clocks: the renderer's GENERATOR_VERSION, stamped by loop.train_and_evaluate
   fresh_data: bool = False  # clocks only: render a new training batch every step
-  held_out_styles: bool = False  # synthetic clocks only: train on the seen dial styles, validate on unseen ones
+  designs: str = 'leiden'  # clocks: the designs the synthetic clocks are drawn from (DESIGNS)
+  held_out_styles: bool = False  # synthetic clocks: train on some dial styles (or designs), validate on the others
+  no_clock: float = 0.0  # fresh clocks: the share of training pictures without a clock, for TwoHead(presence=True)
   turn_warmup_epochs: int = 0  # fresh clocks only: their turn grows from none to any over these (0 with init_from)
   augment: bool = False  # Task 1 only: random horizontal flips and shifts of each training batch
   erase: float = 0.0  # uint8 pictures (a clock flag): the share of training pictures with a rectangle made one grey
@@ -41,7 +43,7 @@ class Config:
   epochs: int = 30
   batch_size: int = 32
   patience: int = 0  # early stopping: epochs without a better `monitor`; 0 turns it off
-  monitor: str = 'val_loss'  # the validation metric that picks the best epoch; accuracies up, the rest down
+  monitor: str = 'val_loss'  # the validation statistic that picks the best epoch, in its own direction
   seed: int = 0
   num_seeds: int = 1  # seeds seed, seed + 1, ... trained side by side in one computation
   steps_per_call: int = 0  # 0: a whole epoch per call, or 1 for convnets on CPU
@@ -61,6 +63,7 @@ class Config:
 
 
 DATA = ('clocks', 'fashion_mnist', 'cifar10')
+DESIGNS = ('leiden', 'all')  # the Leiden wall clock alone, or every design the renderer draws (it among them)
 
 
 def _check(config: Config) -> None:
@@ -82,6 +85,12 @@ def _check(config: Config) -> None:
                       '--fresh_head')
   if config.via_75px and not (config.data == 'clocks' and config.image_size == 150):
     raise ConfigError('--via_75px shows 150 px pictures as 75 px photos of them: give --image_size=150')
+  if config.designs not in DESIGNS or (config.designs != 'leiden' and config.data != 'clocks'):
+    raise ConfigError(f'--designs={config.designs}: synthetic clocks are drawn from {" or ".join(DESIGNS)}')
+  presence = config.representation_options.get('presence', False)
+  if not 0 <= config.no_clock < 1 or bool(config.no_clock) != presence or (config.no_clock and not config.fresh_data):
+    raise ConfigError('--no_clock (a share below 1 of fresh training pictures without a clock) and a two-head '
+                      "reader's presence output go together, with --fresh_data")
   representation = representations.build(config.representation, **config.representation_options)  # its rules
   validated = [f'val_{name}' for name in representations.statistics(representation)]
   if config.monitor not in validated:
@@ -97,7 +106,7 @@ def read(workdir: str) -> Config:
   """The config of the run in `workdir`."""
   path = os.path.join(workdir, 'config.json')
   if not os.path.isfile(path):
-    raise ConfigError(f'{workdir} holds no run (no config.json): point --workdir at a training workdir')
+    raise ConfigError(f'{workdir} holds no run (no config.json): name a training workdir')
   with open(path) as f:
     return Config(**json.load(f))
 

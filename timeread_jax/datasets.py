@@ -21,7 +21,6 @@ from timeread_jax import files
 from timeread_jax import pictures
 from timeread_jax import synthetic
 from timeread_jax.config import Config
-from timeread_jax.errors import ConfigError
 from timeread_jax.errors import DataError
 from timeread_jax.errors import first_line
 
@@ -42,12 +41,8 @@ CLOCK_VAL_FRACTION = 0.1  # of the training part, unless a validation size is gi
 def load_splits(config: Config) -> Splits:
   """The run's train, validation and test splits as host arrays."""
   if config.data == 'clocks':
-    return _clock_splits(config.data_dir, num_examples=config.num_examples, seed=config.seed,
-                         image_size=config.image_size, val_size=config.val_size,
-                         held_out_styles=config.held_out_styles)
+    return _clock_splits(config)
   loaders = {'fashion_mnist': load_fashion_mnist, 'cifar10': load_cifar10}
-  if config.data not in loaders:
-    raise ConfigError(f'unknown data {config.data!r}: use clocks, fashion_mnist or cifar10')
   val_size = {'val_size': config.val_size} if config.val_size else {}
   splits = loaders[config.data](config.data_dir or None, seed=config.seed, **val_size)
   if config.num_examples:
@@ -56,32 +51,33 @@ def load_splits(config: Config) -> Splits:
   return standardize(splits) if config.standardize else splits
 
 
-def _clock_splits(data_dir: str, *, num_examples: int, seed: int, image_size: int, val_size: int,
-                held_out_styles: bool = False) -> Splits:
-  """The report's clock splits of the Leiden photos in `data_dir` or, with no `data_dir`, of the synthetic set.
+def _clock_splits(config: Config) -> Splits:
+  """The report's clock splits of the Leiden photos in `config.data_dir` or, with none, of the synthetic set.
 
   `num_examples` keeps the first N examples (0: all; the synthetic set renders just N); the split is shuffled
-  by `seed`: 20% test, then `val_size` (0: 10%) of the rest for validation. `held_out_styles` (synthetic only)
-  shows the training split in the seen dial styles and floors, validation and test in the unseen ones.
+  by `seed`: 20% test, then `val_size` (0: 10%) of the rest for validation. With `held_out_styles` (synthetic
+  only), validation and test show the same times in what training does not see (`synthetic.drawn`).
   """
-  if data_dir:
-    images, labels = load_leiden(data_dir)
-    if num_examples:
-      images, labels = images[:num_examples], labels[:num_examples]
+  if config.data_dir:
+    images, labels = load_leiden(config.data_dir)
+    if config.num_examples:
+      images, labels = images[:config.num_examples], labels[:config.num_examples]
   else:
-    styles = 'seen' if held_out_styles else 'all'
-    images, labels = synthetic.cached_clocks(num_examples or synthetic.SIZE, synthetic.SEED, synthetic.cache_dir(),
-                                             styles)
+    images, labels = _synthetic(config, 'train')
   num_train = len(images) - int(round(len(images) * CLOCK_TEST_FRACTION))
-  split = lambda images: shuffle_split(pictures.reader_pictures(images, image_size), labels.astype(np.int32), seed=seed,
-                                       test_fraction=CLOCK_TEST_FRACTION,
-                                       val_size=val_size or max(1, int(round(num_train * CLOCK_VAL_FRACTION))))
+  split = lambda images: shuffle_split(
+      pictures.reader_pictures(images, config.image_size), labels.astype(np.int32), seed=config.seed,
+      test_fraction=CLOCK_TEST_FRACTION, val_size=config.val_size or max(1, int(round(num_train * CLOCK_VAL_FRACTION))))
   splits = split(images)
-  if data_dir or not held_out_styles:
+  if config.data_dir or not config.held_out_styles:
     return splits
-  unseen = split(synthetic.cached_clocks(num_examples or synthetic.SIZE, synthetic.SEED, synthetic.cache_dir(),
-                                        'unseen')[0])
+  unseen = split(_synthetic(config, 'eval')[0])
   return Splits(train=splits.train, val=unseen.val, test=unseen.test)  # the same times, other looks
+
+
+def _synthetic(config: Config, split: str) -> tuple[np.ndarray, np.ndarray]:
+  return synthetic.cached_clocks(config.num_examples or synthetic.SIZE, synthetic.SEED, synthetic.cache_dir(),
+                                 **synthetic.drawn(config.designs, config.held_out_styles, split))
 
 
 def save_leiden(out_dir: str, images: np.ndarray, labels: np.ndarray) -> None:

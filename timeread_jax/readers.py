@@ -33,14 +33,20 @@ ROTATION_STEP_DEGREES = 6  # test-time rotations: 0, then +-6, +-12... degrees
 class _Reading:
   """What a reader does with its raw outputs, given `outputs(images, rotations)` and `representation`."""
 
+  def clock_probability(self, outputs: np.ndarray) -> np.ndarray:
+    """(N,) how likely each picture shows a clock: a presence output's (TwoHead(presence=True)), else 1."""
+    if not getattr(self.representation, 'presence', False):
+      return np.ones(len(outputs), np.float32)
+    return np.asarray(self.representation.clock_probability(jnp.asarray(outputs)))
+
   def times(self, outputs: np.ndarray) -> np.ndarray:
     """Raw outputs -> int (N, 2) (hour, minute), rounded to the nearest minute of the dial."""
     minutes = np.round(np.asarray(self.representation.decode(jnp.asarray(outputs)))).astype(np.int64) % 720
     return np.stack([minutes // 60, minutes % 60], -1)
 
-  def score(self, images: np.ndarray, labels: np.ndarray, rotations: int = 1) -> tuple[dict, np.ndarray]:
+  def score(self, images: np.ndarray, labels: np.ndarray, rotations: int | None = None) -> tuple[dict, np.ndarray]:
     """(the summary of results.summarize: loss, CSE mean, median, shares within 5 and 1 minute...; the readings
-    (N, 2)) on labelled pictures."""
+    (N, 2)) on labelled pictures, with `rotations` views (None: the reader's own count)."""
     outputs = self.outputs(images, rotations)
     labels = jnp.asarray(labels, jnp.int32)
     per_example = {'loss': self.representation.loss(jnp.asarray(outputs), labels),
@@ -52,11 +58,15 @@ class _Reading:
 class Reader(_Reading):
   """A clock reader's model, representation and weights (`variables`: params and batch_stats of one seed)."""
 
-  def __init__(self, config: Config, variables: dict):
+  def __init__(self, config: Config, variables: dict, rotations: int = 1, no_clock_below: float = 0.5):
     if config.data != 'clocks':
       raise ConfigError(f'a {config.data} classifier is not a clock reader')
     self.config = config
     self.variables = variables
+    # Its settings, chosen on validation (export_reader): the views it reads with unless told otherwise, and the
+    # clock probability below which a picture shows no clock.
+    self.rotations = rotations
+    self.no_clock_below = no_clock_below
     network = build.network(config)
     self.model, self.representation = network.model, network.representation
     self._apply = jax.jit(self._apply_rotated)
@@ -69,12 +79,12 @@ class Reader(_Reading):
     rotated = _rotate(images.astype(jnp.float32), jnp.radians(degrees))
     return self.model.apply(variables, build.model_input(rotated / 255, jnp.dtype(self.config.dtype)), train=False)
 
-  def outputs(self, images: np.ndarray, rotations: int = 1) -> np.ndarray:
+  def outputs(self, images: np.ndarray, rotations: int | None = None) -> np.ndarray:
     """Raw head outputs float32 (N, num_outputs) for uint8 pictures (N, S, S) of any size S (made the reader's
     size and stretched, `pictures.reader_pictures`), the mean over `rotations` views turned by 0, +-6, +-12...
     degrees."""
     images = pictures.reader_pictures(np.asarray(images, np.uint8), self.image_size)
-    angles = [ROTATION_STEP_DEGREES * ((i + 1) // 2) * (-1) ** i for i in range(rotations)]
+    angles = [ROTATION_STEP_DEGREES * ((i + 1) // 2) * (-1) ** i for i in range(rotations or self.rotations)]
     # One compiled shape for every batch: BATCH_SIZE, or for fewer pictures the next power of two.
     size = min(BATCH_SIZE, 1 << max(0, len(images) - 1).bit_length())
     padded = np.concatenate([images, np.zeros((-len(images) % size, *images.shape[1:]), np.uint8)])
@@ -86,10 +96,12 @@ class Reader(_Reading):
     return np.concatenate(batches)[:len(images)]
 
   def save(self, path: str) -> None:
-    """The weights to `path` (flax msgpack) and the config beside it, `path` with .json for its extension."""
+    """The weights to `path` (flax msgpack) and beside it, `path` with .json for its extension, the config and
+    the reader's own view count (`rotations`)."""
     files.write_atomically(path, lambda file: file.write(flax.serialization.msgpack_serialize(
         jax.tree.map(np.asarray, self.variables))))
-    files.write_json(_config_path(path), dataclasses.asdict(self.config))
+    files.write_json(_config_path(path), {**dataclasses.asdict(self.config), 'rotations': self.rotations,
+                                          'no_clock_below': self.no_clock_below})
 
 
 class Ensemble(_Reading):
@@ -111,8 +123,16 @@ class Ensemble(_Reading):
   def image_size(self) -> int:
     return max(reader.image_size for reader in self.readers)
 
-  def outputs(self, images: np.ndarray, rotations: int = 1) -> np.ndarray:
-    return np.mean([reader.outputs(images, rotations) for reader in self.readers], 0)
+  @property
+  def rotations(self) -> int:
+    return max(reader.rotations for reader in self.readers)
+
+  @property
+  def no_clock_below(self) -> float:
+    return float(np.mean([reader.no_clock_below for reader in self.readers]))
+
+  def outputs(self, images: np.ndarray, rotations: int | None = None) -> np.ndarray:
+    return np.mean([reader.outputs(images, rotations or self.rotations) for reader in self.readers], 0)
 
 
 def _config_path(path: str) -> str:
@@ -126,12 +146,34 @@ def load(path: str) -> Reader:
       raise ConfigError(f'{name}: no such file; a saved reader is a .msgpack file with its .json beside it')
   try:
     with open(_config_path(path)) as file:
-      config = Config(**json.load(file))
+      settings = json.load(file)
+    rotations = settings.pop('rotations', 1)  # readers saved before it was recorded read with one view
+    no_clock_below = settings.pop('no_clock_below', 0.5)
+    config = Config(**settings)
     with open(path, 'rb') as file:
       variables = flax.serialization.msgpack_restore(file.read())
   except (ValueError, TypeError) as error:
     raise ConfigError(f'{path}: not a saved clock reader ({error})') from None
-  return Reader(config, variables)
+  return Reader(config, variables, rotations, no_clock_below)
+
+
+ROTATION_CANDIDATES = (1, 3, 5, 7, 9)
+
+
+def choose_rotations(reader: Reader, images: np.ndarray, labels: np.ndarray) -> tuple[int, dict[int, float]]:
+  """The view count of ROTATION_CANDIDATES with the lowest mean common-sense error on labelled pictures (a
+  validation split; the fewest views on a tie), and each count's error."""
+  errors = {count: reader.score(images, labels, count)[0]['cse_minutes'] for count in ROTATION_CANDIDATES}
+  return min(errors, key=lambda count: (round(errors[count], 6), count)), errors
+
+
+def choose_no_clock_below(clocks: np.ndarray, empty: np.ndarray) -> float:
+  """The clock probability below which a picture is said to show no clock: the one that calls the fewest of the
+  validation pictures wrongly, given the reader's probabilities for pictures with a clock (`clocks`) and without
+  (`empty`); on a tie the lowest, which reads more pictures. A reader without a presence output says 0."""
+  candidates = np.unique(np.concatenate([clocks, empty, [0.0]]))
+  wrong = [np.sum(clocks < below) + np.sum(empty >= below) for below in candidates]
+  return float(candidates[int(np.argmin(wrong))])
 
 
 def from_workdir(workdir: str) -> Reader:

@@ -62,6 +62,9 @@ class ClockReading(Representation, Protocol):
     """(N,) how sure the reading is, for users' photos: higher is surer (NaN where it cannot say)."""
 
 
+NO_CLOCK = (-1, -1)  # the label of a picture without a clock (TwoHead(presence=True) learns to say so)
+
+
 # The metadata of a representation's field that shapes its loss only: readers that differ in such fields alone
 # decode their outputs alike (readers.Ensemble averages them).
 LOSS_ONLY = {'loss_only': True}
@@ -216,13 +219,14 @@ class TwoHead:
 
   `minute='sincos'` (ours): the minute hand's (sin, cos), so the minute has no seam at the hour, and an hour that
   agrees with the minute hand (`_hour_against_minute`): near the hour, where the softmax hesitates between two
-  hours, the minute decides which. (Generator 5's validation, stage 8 of the shipped reader: 13.2 min against 14.2
-  for the softmax read as a position at the hours' middles and rounded against the minute, which lost a third of
-  an hour's margin at x:10 and x:50.)
+  hours, the minute decides which (better on synthetic validation than the softmax read as a position and rounded
+  against the minute, which loses a third of an hour's margin at x:10 and x:50: docs/results.md).
   `minute='regress'` (the report's): minute/60 regressed by a softplus unit with MSE, and the softmax's argmax.
+  `presence=True`: one more output, the logit that the picture shows a clock at all, trained on pictures without
+  one (labelled NO_CLOCK; their time costs nothing), so that a reader can say "no clock" rather than a time.
   """
   minute: str = 'sincos'
-  statistics: ClassVar = {'hour_accuracy': Statistic('hour_accuracy', higher_is_better=True), **_CSE}
+  presence: bool = False
   headline: ClassVar = 'cse_minutes'
 
   def __post_init__(self):
@@ -231,7 +235,18 @@ class TwoHead:
 
   @property
   def num_outputs(self):
-    return 14 if self.minute == 'sincos' else 13
+    return (14 if self.minute == 'sincos' else 13) + self.presence
+
+  @property
+  def statistics(self):
+    presence = {'clock_accuracy': Statistic('clock_accuracy', higher_is_better=True)} if self.presence else {}
+    return {'hour_accuracy': Statistic('hour_accuracy', higher_is_better=True), **_CSE, **presence}
+
+  def clock_probability(self, outputs):
+    """(N,) how likely each picture shows a clock (1 for a reader without a presence output)."""
+    if not self.presence:
+      return jnp.ones(outputs.shape[:-1], jnp.float32)
+    return jax.nn.sigmoid(outputs[..., -1].astype(jnp.float32))
 
   def decode(self, outputs):
     hour_logits = outputs[..., :12].astype(jnp.float32)
@@ -242,11 +257,18 @@ class TwoHead:
     return _hour_against_minute(jax.nn.softmax(hour_logits), minute) * 60 + minute
 
   def loss(self, outputs, labels):
+    clock = labels[..., 0] >= 0
+    labels = jnp.maximum(labels, 0)  # a picture without a clock (NO_CLOCK) is read as 0:00, at no cost below
     hour_loss = _cross_entropy(outputs[..., :12], labels[..., 0])
     if self.minute == 'regress':
-      return hour_loss + (jax.nn.softplus(outputs[..., 12].astype(jnp.float32)) - labels[..., 1] / 60) ** 2
-    minute_target = _unit_circle(labels[..., 1] / 60)
-    return hour_loss + jnp.sum((outputs[..., 12:14].astype(jnp.float32) - minute_target) ** 2, -1)
+      time_loss = hour_loss + (jax.nn.softplus(outputs[..., 12].astype(jnp.float32)) - labels[..., 1] / 60) ** 2
+    else:
+      minute_target = _unit_circle(labels[..., 1] / 60)
+      time_loss = hour_loss + jnp.sum((outputs[..., 12:14].astype(jnp.float32) - minute_target) ** 2, -1)
+    if not self.presence:
+      return time_loss
+    presence_loss = optax.sigmoid_binary_cross_entropy(outputs[..., -1].astype(jnp.float32), clock.astype(jnp.float32))
+    return presence_loss + jnp.where(clock, time_loss, 0.0)
 
   def confidence(self, outputs):
     """The hour softmax's probability of the decoded hour."""
@@ -255,10 +277,18 @@ class TwoHead:
     return jnp.take_along_axis(probabilities, hour[..., None], -1)[..., 0]
 
   def metrics(self, outputs, labels):
-    """`hour_accuracy`: the decoded hour, which for `sincos` is the one that agrees with the minute."""
+    """`hour_accuracy`: the decoded hour, which for `sincos` is the one that agrees with the minute. With
+    `presence`, `clock_accuracy`: whether the picture was rightly called a clock or not (at probability 1/2); a
+    picture without one counts as read right in the others, so training's means of those include them."""
     decoded = self.decode(outputs)
+    clock = labels[..., 0] >= 0
     hour_accuracy = (jnp.floor(decoded / 60) == labels[..., 0]).astype(jnp.float32)
-    return {'hour_accuracy': hour_accuracy, **_clock_metrics(decoded, labels)}
+    measured = {'hour_accuracy': hour_accuracy, **_clock_metrics(decoded, labels)}
+    if not self.presence:
+      return measured
+    measured = {name: jnp.where(clock, value, name != 'cse_minutes') for name, value in measured.items()}
+    called_clock = self.clock_probability(outputs) > 0.5
+    return {**measured, 'clock_accuracy': (called_clock == clock).astype(jnp.float32)}
 
 
 @dataclasses.dataclass(frozen=True)

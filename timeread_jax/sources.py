@@ -13,6 +13,8 @@ import jax.numpy as jnp
 
 from timeread_jax import augment
 from timeread_jax import render
+from timeread_jax import representations
+from timeread_jax import synthetic
 from timeread_jax.config import Config
 
 
@@ -48,10 +50,14 @@ class FreshClocks:
   on clocks turned every way sits at chance for many epochs: a hand's direction in the picture says nothing of the
   time until the reader finds 12 by the numerals, and the numerals mean nothing until it reads the hands. Nearly
   upright clocks first let it learn the hands, then find 12 as the turn grows.
+  With `no_clock`, that share of the batch shows no clock at all (`render.render_no_clock`), labelled
+  representations.NO_CLOCK: what a reader learns to tell from a clock.
   """
   image_size: int
   styles: str = 'all'
+  designs: str = 'leiden'
   turn_warmup_steps: int = 0
+  no_clock: float = 0.0
 
   def device_data(self, train_split: tuple):
     del train_split
@@ -60,9 +66,15 @@ class FreshClocks:
   def batch(self, data, indices, key, step):
     del data
     label_key, render_key = jax.random.split(key)
-    labels = render.random_labels(label_key, indices.shape[0])
-    return render.render_clocks(render_key, labels, self.image_size, styles=self.styles,
-                                turn=self.turn(step)), labels
+    num_empty = round(self.no_clock * indices.shape[0])
+    labels = render.random_labels(label_key, indices.shape[0] - num_empty)
+    images = render.render_clocks(render_key, labels, self.image_size, styles=self.styles, designs=self.designs,
+                                  turn=self.turn(step))
+    if not num_empty:
+      return images, labels
+    empty = render.render_no_clock(jax.random.fold_in(key, 1), num_empty, self.image_size, designs=self.designs)
+    return (jnp.concatenate([images, empty]),
+            jnp.concatenate([labels, jnp.tile(jnp.array(representations.NO_CLOCK, labels.dtype), (num_empty, 1))]))
 
   def turn(self, step):
     """How far the clocks of `step` may turn, as `looks.draw` takes it (1 after the warm-up; None without one)."""
@@ -74,8 +86,8 @@ class FreshClocks:
 def batch_source(config: Config, steps_per_epoch: int) -> BatchSource:
   """The source `config` describes, wrapped in its augmentations."""
   if config.fresh_data:
-    source = FreshClocks(config.image_size, 'seen' if config.held_out_styles else 'all',
-                         turn_warmup_steps=config.turn_warmup_epochs * steps_per_epoch)
+    source = FreshClocks(config.image_size, **synthetic.drawn(config.designs, config.held_out_styles, 'train'),
+                         turn_warmup_steps=config.turn_warmup_epochs * steps_per_epoch, no_clock=config.no_clock)
   else:
     source = Stored()
   if config.augment:

@@ -12,47 +12,54 @@
 #    views (experiments.evaluate), one JSON line per folder and count in its workdir's real_photos.jsonl.
 # 4. OUT gets results.tar.gz (each workdir without its checkpoints, the benchmark tables) and logs.tar.gz.
 #
-# ONLY="module/variant ..." trains those variants alone, without the benchmark, and EXTRA_FLAGS="--epochs=N ..."
-# is given to every run; e.g. the two readers of the real-photo issue, on a short lease:
+# ONLY="module/variant ..." trains those variants alone, without the benchmark (BENCHMARK=1 runs it all the same),
+# and EXTRA_FLAGS="--epochs=N ..." is given to every run; e.g. two clock readers on a short lease:
 #
 #   ONLY="clock_twohead/gpu clock_periodic/fresh" EXTRA_FLAGS="--epochs=150 --schedule=cosine" \
-#     REAL_PHOTOS=workdirs/real-clock-dev,tests/data/real-clock-samples experiments/gpu_suite.sh OUT 420
+#     REAL_PHOTOS=workdirs/real-clock-dev,workdirs/wild-clock-dev experiments/gpu_suite.sh OUT 420
 #
-# Fashion-MNIST is read from /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist) or --data_dir.
+# Fashion-MNIST is read from /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist), or where
+# FASHION_FLAGS="--data_dir=DIR" says (given to the fashion runs only). The sizes are a GPU's; the test suite runs
+# every part on a CPU at toy sizes (tests/test_gpu_suite.py) with CLOCKS (the synthetic set, 18000),
+# BENCH_STEPS (400), BENCH_REPEATS (5), BENCH_FLOAT32 and BENCH_BFLOAT16 (the benchmarks' models) and ROOT (where
+# the runs go, workdirs/gpu).
 set -u
 out=$(realpath "${1:?usage: experiments/gpu_suite.sh OUT SECONDS}")
 deadline=${2:?usage: experiments/gpu_suite.sh OUT SECONDS}
 python=${PYTHON:-python3}
-root=workdirs/gpu
-export PYTHONUNBUFFERED=1 TIMEREAD_CACHE=$PWD/.cache/gpu
+root=${ROOT:-workdirs/gpu}
+clocks=${CLOCKS:-18000}
+export PYTHONUNBUFFERED=1 TIMEREAD_CACHE=${TIMEREAD_CACHE:-$PWD/.cache/gpu}
 mkdir -p "$out" "$root/logs"
 
 say() { echo "[$SECONDS s] $*"; }
 
 $python -c 'import jax, flax, optax, orbax.checkpoint; print("jax", jax.__version__, "flax", flax.__version__,
 "optax", optax.__version__, jax.devices())' || exit 1
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "no GPU: nvidia-smi failed"
 
 say "rendering the synthetic set"
-$python -m experiments.make_clocks --num_examples=18000 --seed=0 --out="$root/clocks18k"
-$python -c 'from timeread_jax import clocks; clocks.cached_clocks(18000, clocks.SYNTHETIC_SEED, clocks.cache_dir())'
-rm -rf "$root/clocks18k"
+$python -m experiments.make_clocks --count="$clocks" --render_seed=0 --out_dir="$root/clocks" || exit 1
+$python -c "from timeread_jax import synthetic; synthetic.cached_clocks($clocks, synthetic.SEED, synthetic.cache_dir())"
+rm -rf "$root/clocks"
 
 benchmark() {  # dtype models
   say "benchmark $1"
-  timeout 150 $python -m experiments.benchmark --keras_backend=none --dtype="$1" --models="$2" --conv_steps=400 \
-    --repeats=5 --workdir="$root/benchmark_$1" >"$root/logs/benchmark_$1.log" 2>&1
+  timeout 150 $python -m experiments.benchmark --keras_backend=none --dtype="$1" --models="$2" \
+    --conv_steps="${BENCH_STEPS:-400}" --repeats="${BENCH_REPEATS:-5}" --workdir="$root/benchmark_$1" \
+    >"$root/logs/benchmark_$1.log" 2>&1
   tail -n 8 "$root/logs/benchmark_$1.log"
 }
-if [ -z "${ONLY:-}" ]; then
-  benchmark float32 mlp,geron_cnn,clocknet
-  benchmark bfloat16 geron_cnn,clocknet
+if [ -z "${ONLY:-}" ] || [ "${BENCHMARK:-0}" = 1 ]; then
+  benchmark float32 "${BENCH_FLOAT32:-mlp,geron_cnn,clocknet}"
+  benchmark bfloat16 "${BENCH_BFLOAT16:-geron_cnn,clocknet}"
 fi
 
 train() {  # name module flagfile [flags...]
   local name=$1 module=$2 flagfile=$3 log=$root/logs/${1//\//_}.log
   shift 3
   local command=($python -m "experiments.$module" --flagfile="$flagfile" --workdir="$root/$name" "$@" ${EXTRA_FLAGS:-})
+  [[ $module == fashion_* ]] && command+=(${FASHION_FLAGS:-})
   timeout -s TERM $((deadline - SECONDS)) "${command[@]}" >"$log" 2>&1
   if [ $? -eq 124 ] && [ -s "$root/$name/metrics.jsonl" ]; then
     "${command[@]}" --epochs="$(wc -l <"$root/$name/metrics.jsonl")" >>"$log" 2>&1
@@ -70,7 +77,7 @@ for variant in $variants; do
   train "$variant" "${variant%/*}" "$flags/$variant.flags" &
 done
 wait
-if [ -z "${ONLY:-}" ]; then
+if [[ " $(echo $variants) " == *" fashion_cnn/"* ]]; then
   $python -c "from experiments import report; print(report.write_report('fashion_cnn', '$root/fashion_cnn', {}))"
 fi
 
@@ -78,7 +85,7 @@ if [ -n "${REAL_PHOTOS:-}" ]; then
   for variant in $variants; do
     [[ $variant == clock_* ]] || continue
     for views in 1 9; do
-      $python -m experiments.evaluate --workdir="$root/$variant" --rotations=$views --clock_data_dir="$REAL_PHOTOS"
+      $python -m experiments.evaluate --reader="$root/$variant" --rotations=$views --eval_dirs="$REAL_PHOTOS"
     done >"$root/$variant/real_photos.jsonl" 2>>"$root/logs/evaluate.log"
     say "$variant on real photos:"
     cat "$root/$variant/real_photos.jsonl"

@@ -6,10 +6,12 @@ import os
 import subprocess
 import sys
 
+import jax
 import numpy as np
 from PIL import Image
 import pytest
 
+from timeread_jax import build
 from timeread_jax import readers
 from timeread_jax import synthetic
 
@@ -136,3 +138,21 @@ def test_output_closed_early_ends_quietly():
   process.stdout.close()  # before the first line: every write finds the pipe closed
   stderr = process.communicate(timeout=300)[1]
   assert process.returncode == 141 and stderr == ''
+
+
+@pytest.mark.parametrize('presence_bias, no_clock', [(-50.0, True), (50.0, False)])
+def test_a_reader_with_a_presence_output_says_no_clock_below_its_threshold(small_config, clock_photos, tmp_path,
+                                                                          presence_bias, no_clock):
+  """The no-clock path end to end: a reader whose presence output is made sure of no clock (or of a clock) prints
+  `path<TAB>no clock` (or a time), and its CSV row has no time (or one) and the clock probability."""
+  config = small_config(fresh_data=True, no_clock=0.1, representation_options={'presence': True})
+  variables = jax.tree.map(np.array, build.network(config).init({'params': jax.random.key(0),
+                                                                  'dropout': jax.random.key(1)}))
+  variables['params']['head']['bias'][-1] = presence_bias
+  readers.Reader(config, variables).save(str(tmp_path / 'r.msgpack'))
+  photo = str(clock_photos / 'photo.jpg')
+  result = _read_clock(f'--reader={tmp_path / "r.msgpack"}', f'--csv={tmp_path / "t.csv"}', photo)
+  assert result.returncode == 0, result.stderr
+  assert (result.stdout == f'{photo}\tno clock\n') == no_clock
+  (row,) = csv.DictReader((tmp_path / 't.csv').open())
+  assert (row['hour'] == '') == no_clock and float(row['clock_probability']) == pytest.approx(float(not no_clock))

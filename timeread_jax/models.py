@@ -23,7 +23,7 @@ def max_pool_2x2(x):
   """2x2 max-pooling with stride 2, dropping an odd last row or column (nn.max_pool's VALID padding).
 
   The elementwise maximum of four strided slices rather than nn.max_pool's reduce_window, whose gradient
-  (select-and-scatter) XLA:CPU runs slowly: this makes a Géron CNN training step about a quarter faster there.
+  (select-and-scatter) XLA:CPU runs slowly (docs/speed.md).
   Not a reshape and a max either: on a map of odd size, after batch norm and split over several devices, XLA's
   CPU backend got that one's gradient wrong (jax 0.10.2; tests/test_distributed.py holds the step to one
   device's). The values are nn.max_pool's; where a window holds several equal maxima their gradient is shared out

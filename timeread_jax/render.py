@@ -423,7 +423,7 @@ def _soften(layers: jax.Array, weight: float = 0.05) -> jax.Array:
 
   It is there for speed as much as for looks: behind the optimization barrier, the shifted copies make XLA compute
   the texture lookups in a loop of their own. Fused into the main per-pixel loop, their gathers made that whole
-  loop about three times slower on CPU.
+  loop several times slower on CPU (docs/notes/synthetic_clocks.md).
   """
   size = layers.shape[-1]
   padded = jnp.pad(jax.lax.optimization_barrier(layers), ((0, 0), (1, 1), (1, 1)))

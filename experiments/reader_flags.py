@@ -6,9 +6,10 @@ from absl import flags
 from experiments import cli
 from timeread_jax import readers
 
-_READER = flags.DEFINE_list('reader', [readers.SHIPPED], 'The clock reader: a training workdir (its best checkpoint) '
-                            'or a saved reader file (.msgpack with its .json beside it); several, comma-separated, '
-                            'are read as one ensemble (their outputs averaged). The default ships with the project.')
+_READER = flags.DEFINE_list('reader', ['leiden'], 'The clock reader: one that ships with the project by name '
+                            "('leiden': the Leiden wall clock's, the default; 'any': any analog clock's), a training "
+                            'workdir (its best checkpoint) or a saved reader file (.msgpack with its .json beside '
+                            'it); several, comma-separated, are read as one ensemble (their outputs averaged).')
 _ROTATIONS = flags.DEFINE_integer('rotations', None, 'Test-time augmentation: average the reader over this many '
                                   'views of each picture, turned by 0, +-6, +-12... degrees. Default: the count the '
                                   'reader was saved with, chosen on its validation split (1 for a workdir).',
@@ -17,7 +18,7 @@ _ROTATIONS = flags.DEFINE_integer('rotations', None, 'Test-time augmentation: av
 
 def path() -> str:
   """Where the named reader comes from, as an absolute path (or comma-separated paths, for an ensemble)."""
-  return ','.join(os.path.abspath(name) for name in _READER.value)
+  return ','.join(os.path.abspath(readers.SHIPPED.get(name, name)) for name in _READER.value)
 
 
 def rotations(reader: readers.Reader | readers.Ensemble) -> int:

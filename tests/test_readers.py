@@ -128,7 +128,7 @@ def test_fresh_head_keeps_the_trunk_of_a_reader_of_another_representation(traine
 def test_the_shipped_reader_reads_the_sample_photos_as_before_its_head_was_named():
   """Its file was converted when the models' last layer became `head` (it was `Dense_1`), not retrained: the times
   and confidences `read_clock tests/data/real-clock-samples --csv` printed at f4592c4, before the rename."""
-  reader = readers.load(readers.SHIPPED)
+  reader = readers.load(readers.SHIPPED['leiden'])
   paths = sorted(glob.glob(os.path.join(os.path.dirname(__file__), 'data', 'real-clock-samples', '*.png')))
   outputs = reader.outputs(np.stack([photos.load(path, reader.image_size) for path in paths]))
   assert reader.times(outputs).tolist() == [[0, 58], [7, 28], [3, 26], [5, 47], [8, 18], [2, 7], [5, 31], [5, 43]]
@@ -159,3 +159,19 @@ def test_the_no_clock_threshold_calls_the_fewest_validation_pictures_wrongly_and
   clocks, empty = np.array([0.9, 0.8, 0.4]), np.array([0.1, 0.3, 0.5])
   assert readers.choose_no_clock_below(clocks, empty) == pytest.approx(0.4)  # one wrong: the empty 0.5
   assert readers.choose_no_clock_below(np.ones(3), np.ones(2)) == 0  # no presence output: never "no clock"
+
+
+@pytest.mark.parametrize('picture', ['blank', 'noise', 'synthetic non-clock'])
+def test_the_any_clock_reader_reads_no_time_where_there_is_no_clock(picture):
+  reader = readers.load(readers.SHIPPED['any'])
+  pictures = {'blank': lambda: np.full((1, 150, 150), 128, np.uint8),
+              'noise': lambda: np.random.default_rng(0).integers(0, 256, (1, 150, 150), dtype=np.uint8),
+              'synthetic non-clock': lambda: synthetic.make_no_clocks(4, seed=7, image_size=75)}[picture]()
+  assert np.all(reader.clock_probability(reader.outputs(pictures)) < reader.no_clock_below)
+
+
+def test_the_any_clock_reader_calls_every_real_sample_photo_a_clock():
+  reader = readers.load(readers.SHIPPED['any'])
+  paths = sorted(glob.glob(os.path.join(os.path.dirname(__file__), 'data', 'real-clock-samples', '*.png')))
+  photos_read = np.stack([photos.load(path, reader.image_size) for path in paths])
+  assert np.all(reader.clock_probability(reader.outputs(photos_read)) >= reader.no_clock_below)

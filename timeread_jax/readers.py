@@ -25,7 +25,11 @@ from timeread_jax.config import Config
 from timeread_jax.errors import ConfigError
 
 # The reader that ships with the project (its .json beside it says how it was trained and what it scores).
-SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pretrained', 'clock_reader.msgpack')
+# The readers that ship with the project, by name (each .json beside it says how it was trained): the Leiden wall
+# clock's, and one for any analog clock.
+_PRETRAINED = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pretrained')
+SHIPPED = {'leiden': os.path.join(_PRETRAINED, 'clock_reader.msgpack'),
+           'any': os.path.join(_PRETRAINED, 'any_clock_reader.msgpack')}
 BATCH_SIZE = 250
 ROTATION_STEP_DEGREES = 6  # test-time rotations: 0, then +-6, +-12... degrees
 
@@ -190,7 +194,8 @@ def from_workdir(workdir: str) -> Reader:
 
 
 def open_reader(path: str) -> Reader:
-  """A training workdir's reader, or a saved reader's file."""
+  """A shipped reader by name (SHIPPED), a training workdir's reader, or a saved reader's file."""
+  path = SHIPPED.get(path, path)
   if not os.path.exists(path):
     raise ConfigError(f'{path}: no such workdir or reader file (a training workdir, or a .msgpack with its .json)')
   return from_workdir(path) if os.path.isdir(path) else load(path)

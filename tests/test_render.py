@@ -5,6 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from tests.test_designs import _angle_between
+from tests.test_designs import _on_circle
 from timeread_jax import dials
 from timeread_jax import looks
 from timeread_jax import render
@@ -24,15 +26,7 @@ def test_labels_in_range_and_roughly_uniform():
 
 def _darkest_direction(image, radius, ignore_near=None):
   """Clockwise angle from 12, in degrees, of the darkest spot on a circle of `radius` px around the centre."""
-  angles = np.arange(0, 360, 0.25)
-  centre = image.shape[0] / 2 - 0.5  # the renderer puts pixel centres at index + 0.5
-  rows = centre - radius * np.cos(np.radians(angles))
-  cols = centre + radius * np.sin(np.radians(angles))
-  row0, col0 = np.floor(rows).astype(int), np.floor(cols).astype(int)
-  row_weight, col_weight = rows - row0, cols - col0
-  image = image.astype(float)
-  values = ((1 - row_weight) * ((1 - col_weight) * image[row0, col0] + col_weight * image[row0, col0 + 1]) +
-            row_weight * ((1 - col_weight) * image[row0 + 1, col0] + col_weight * image[row0 + 1, col0 + 1]))
+  angles, values = _on_circle(image, radius)
   darkness = values.max() - values
   if ignore_near is not None:
     darkness[_angle_between(angles, ignore_near) < 20] = 0
@@ -40,10 +34,6 @@ def _darkest_direction(image, radius, ignore_near=None):
   # The darkness-weighted mean direction around the peak resolves the hand's axis to a fraction of a pixel.
   mean = np.sum(darkness[near_peak] * np.exp(1j * np.radians(angles[near_peak])))
   return np.degrees(np.angle(mean)) % 360
-
-
-def _angle_between(a, b):
-  return np.abs((np.asarray(a) - b + 180) % 360 - 180)
 
 
 @pytest.mark.parametrize('hour, minute', [(3, 40), (9, 5), (11, 55), (0, 20)])

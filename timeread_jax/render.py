@@ -150,7 +150,7 @@ def render_look(look: looks.Look, label: jax.Array, image_size: int) -> jax.Arra
   facing_light = (x * light_x + y * light_y) / jnp.maximum(radius, 1e-3)  # the rim's lit side is brighter
   # The texture's slight blur (its optimization barrier) also keeps XLA from fusing the gathers into the main
   # per-pixel loop, which would make that loop several times slower on CPU.
-  ink = _blur(_sample_ink(look.style, x, y, dials.textures(max(32, round(dials.TEXTURE_SIZE * min(1, scale))))),
+  ink = _blur(_sample(dials.textures(max(32, round(dials.TEXTURE_SIZE * min(1, scale)))), look.style, x, y),
               jnp.float32(0.35))
   face = look.face_gray + (look.ink_gray - look.face_gray) * ink
   face = face * (1 - look.rim_shadow * jnp.clip((radius - 0.8) / 0.2, 0, 1) * (0.5 - 0.5 * facing_light))
@@ -214,8 +214,8 @@ def render_design(design: designs_lib.Design, scene: scenes.Scene, label: jax.Ar
   # The printed face: markings sampled along the outline as far as `follow` says, extras on the circle.
   markings, extras = dials.design_textures(max(32, round(dials.TEXTURE_SIZE * min(1, scale))))
   along_outline = 1 + design.follow * (norm / jnp.maximum(radius, 1e-3) - 1)
-  ink, extra = _soften(jnp.stack([_sample(markings, design.markings, x * along_outline, y * along_outline),
-                                  _sample(extras, design.extras, x, y)]))
+  ink, extra = _soften(jnp.stack([_sample(markings, design.markings, x * along_outline, y * along_outline, 1 / 127),
+                                  _sample(extras, design.extras, x, y, 1 / 127)]))
   paper = jnp.clip(-2 * extra, 0, 1)  # the texture's code (dials.draw_extras): -1 paper, -0.5 a digit on it
   digit = jnp.clip(2 * extra + 2, 0, 1) * paper
   face = design.face_gray + design.face_detail * _face_texture(design, x, y, radius, edge, fibres)
@@ -439,8 +439,12 @@ def _computed_once(array: jax.Array) -> jax.Array:
   return jax.lax.optimization_barrier(jnp.concatenate([array, array[:1]]))[:len(array)]
 
 
-def _sample(textures: np.ndarray, index: jax.Array, x: jax.Array, y: jax.Array) -> jax.Array:
-  """Bilinear lookup in an int8 texture stack (127ths), as _sample_ink; the border is blank, as is beyond it."""
+def _sample(textures: np.ndarray, index: jax.Array, x: jax.Array, y: jax.Array, unit: float = 1.0) -> jax.Array:
+  """Bilinear lookup in texture `index` of a stack of dial textures, each stored level worth `unit` (1 for the
+  Leiden styles' float coverage, 1/127 for the designs' int8); the border is blank, and so is everything beyond it.
+
+  Four gathers of scalars from the flat stack: on CPU, XLA gathers scalars far faster than rows of four.
+  """
   size = textures.shape[-1]
   flat = jnp.asarray(textures).reshape(-1)
   col = jnp.clip((x + 1) * (size / 2) - 0.5, 0, size - 1.001)
@@ -451,7 +455,8 @@ def _sample(textures: np.ndarray, index: jax.Array, x: jax.Array, y: jax.Array) 
   texel = lambda offset: flat[at + offset].astype(jnp.float32)
   top = texel(0) + (texel(1) - texel(0)) * col_weight
   bottom = texel(size) + (texel(size + 1) - texel(size)) * col_weight
-  return (top + (bottom - top) * row_weight) * (1 / 127)
+  value = top + (bottom - top) * row_weight
+  return value if unit == 1 else value * unit
 
 
 def _rotation(axis: jax.Array, angle: jax.Array) -> jax.Array:
@@ -499,23 +504,6 @@ def _hand(x, y, angle, length, width, tail, taper, edge) -> jax.Array:
   nearest = jnp.clip(along, -tail * length, length)
   half_width = 0.5 * width * (1 - jnp.maximum(nearest, 0) * (taper / length))
   return _inside(jnp.hypot(along - nearest, across), half_width, edge)
-
-
-def _sample_ink(style: jax.Array, x: jax.Array, y: jax.Array, textures: np.ndarray) -> jax.Array:
-  """Bilinear lookup in a dial texture; the texture's border is blank, and so is everything beyond it.
-
-  Four gathers of scalars from the flat texture: on CPU, XLA gathers scalars far faster than rows of four.
-  """
-  size = textures.shape[-1]
-  flat = jnp.asarray(textures).reshape(-1)
-  col = jnp.clip((x + 1) * (size / 2) - 0.5, 0, size - 1.001)
-  row = jnp.clip((y + 1) * (size / 2) - 0.5, 0, size - 1.001)
-  col0, row0 = jnp.floor(col), jnp.floor(row)
-  col_weight, row_weight = col - col0, row - row0
-  index = (style * size + row0.astype(jnp.int32)) * size + col0.astype(jnp.int32)
-  top = flat[index] + (flat[index + 1] - flat[index]) * col_weight
-  bottom = flat[index + size] + (flat[index + size + 1] - flat[index + size]) * col_weight
-  return top + (bottom - top) * row_weight
 
 
 def _hash(value: jax.Array) -> jax.Array:

@@ -130,7 +130,7 @@ def test_the_shipped_reader_reads_the_sample_photos_as_before_its_head_was_named
   and confidences `read_clock tests/data/real-clock-samples --csv` printed at f4592c4, before the rename."""
   reader = readers.load(readers.SHIPPED['leiden'])
   paths = sorted(glob.glob(os.path.join(os.path.dirname(__file__), 'data', 'real-clock-samples', '*.png')))
-  outputs = reader.outputs(np.stack([photos.load(path, reader.image_size) for path in paths]))
+  outputs = reader.outputs(np.stack([photos.load(path, reader.image_size) for path in paths]), rotations=1)
   assert reader.times(outputs).tolist() == [[0, 58], [7, 28], [3, 26], [5, 47], [8, 18], [2, 7], [5, 31], [5, 43]]
   np.testing.assert_allclose(reader.representation.confidence(outputs),
                              [0.9969, 0.9987, 0.9956, 0.9658, 0.9960, 0.9974, 0.9960, 0.9985], atol=5e-5)

@@ -19,10 +19,10 @@
 #     REAL_PHOTOS=workdirs/real-clock-dev,workdirs/wild-clock-dev experiments/gpu_suite.sh OUT 420
 #
 # Fashion-MNIST is read from /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist), or where
-# FASHION_FLAGS="--data_dir=DIR" says (given to the fashion runs only). The sizes are a GPU's; the test suite runs
+# FASHION_FLAGS="--data_dir=DIR" says (given to the fashion runs only; CLOCK_FLAGS to the clock runs only). The sizes are a GPU's; the test suite runs
 # every part on a CPU at toy sizes (tests/test_gpu_suite.py) with CLOCKS (the synthetic set, 18000),
-# BENCH_STEPS (400), BENCH_REPEATS (5), BENCH_FLOAT32 and BENCH_BFLOAT16 (the benchmarks' models) and ROOT (where
-# the runs go, workdirs/gpu).
+# BENCH_STEPS (400), BENCH_REPEATS (5), BENCH_FLOAT32 and BENCH_BFLOAT16 (the benchmarks' models; none: no
+# bfloat16 benchmark) and ROOT (where the runs go, workdirs/gpu).
 set -u
 out=$(realpath "${1:?usage: experiments/gpu_suite.sh OUT SECONDS}")
 deadline=${2:?usage: experiments/gpu_suite.sh OUT SECONDS}
@@ -52,7 +52,7 @@ benchmark() {  # dtype models
 }
 if [ -z "${ONLY:-}" ] || [ "${BENCHMARK:-0}" = 1 ]; then
   benchmark float32 "${BENCH_FLOAT32:-mlp,geron_cnn,clocknet}"
-  benchmark bfloat16 "${BENCH_BFLOAT16:-geron_cnn,clocknet}"
+  [ "${BENCH_BFLOAT16:-}" = none ] || benchmark bfloat16 "${BENCH_BFLOAT16:-geron_cnn,clocknet}"
 fi
 
 train() {  # name module flagfile [flags...]
@@ -60,6 +60,7 @@ train() {  # name module flagfile [flags...]
   shift 3
   local command=($python -m "experiments.$module" --flagfile="$flagfile" --workdir="$root/$name" "$@" ${EXTRA_FLAGS:-})
   [[ $module == fashion_* ]] && command+=(${FASHION_FLAGS:-})
+  [[ $module == clock_* ]] && command+=(${CLOCK_FLAGS:-})
   timeout -s TERM $((deadline - SECONDS)) "${command[@]}" >"$log" 2>&1
   if [ $? -eq 124 ] && [ -s "$root/$name/metrics.jsonl" ]; then
     "${command[@]}" --epochs="$(wc -l <"$root/$name/metrics.jsonl")" >>"$log" 2>&1

@@ -63,7 +63,7 @@ def test_photos_of_every_kind_are_read_one_line_each(trained, clock_photos, tmp_
   assert [row['path'] for row in rows] == [name for name, _ in lines]
   for row, (_, time) in zip(rows, lines):
     assert f'{int(row["hour"]) or 12}:{int(row["minute"]):02d}' == time
-    assert 0 <= float(row['confidence']) <= 1  # two heads: the hour's probability
+    assert 0 <= float(row['confidence']) <= 1 and row['clock_probability'] == '1.0000'  # the hour's probability
 
 
 def test_every_bad_input_is_one_line_and_the_rest_are_still_read(trained, clock_photos, tmp_path):
@@ -114,8 +114,6 @@ def test_an_exported_reader_reads_as_its_workdir_does_with_the_views_validation_
   photo = str(clock_photos / 'photo.jpg')
   assert (_read_clock(f'--reader={path}', photo).stdout
           == _read_clock(f'--reader={trained[0]}', f'--rotations={chosen}', photo).stdout)
-  assert (_read_clock(f'--reader={path}', '--rotations=1', photo).stdout
-          == _read_clock(f'--reader={trained[0]}', photo).stdout)
 
 
 def test_the_shipped_reader_reads_the_8_real_sample_photos_end_to_end(tmp_path):
@@ -141,19 +139,17 @@ def test_output_closed_early_ends_quietly():
   assert process.returncode == 141 and stderr == ''
 
 
-@pytest.mark.parametrize('presence_bias, no_clock', [(-50.0, True), (50.0, False)])
-def test_a_reader_with_a_presence_output_says_no_clock_below_its_threshold(small_config, clock_photos, tmp_path,
-                                                                          presence_bias, no_clock):
-  """The no-clock path end to end: a reader whose presence output is made sure of no clock (or of a clock) prints
-  `path<TAB>no clock` (or a time), and its CSV row has no time (or one) and the clock probability."""
+def test_a_reader_with_a_presence_output_says_no_clock_below_its_threshold(small_config, clock_photos, tmp_path):
+  """The no-clock path end to end: a reader whose presence output is made sure of no clock prints `path<TAB>no
+  clock`, and its CSV row has no time and the clock probability (a reader without one writes 1: test above)."""
   config = small_config(fresh_data=True, no_clock=0.1, representation_options={'presence': True})
   variables = jax.tree.map(np.array, build.network(config).init({'params': jax.random.key(0),
                                                                   'dropout': jax.random.key(1)}))
-  variables['params']['head']['bias'][-1] = presence_bias
+  variables['params']['head']['bias'][-1] = -50.0  # the presence logit
   readers.Reader(config, variables).save(str(tmp_path / 'r.msgpack'))
   photo = str(clock_photos / 'photo.jpg')
   result = _read_clock(f'--reader={tmp_path / "r.msgpack"}', f'--csv={tmp_path / "t.csv"}', photo)
   assert result.returncode == 0, result.stderr
-  assert (result.stdout == f'{photo}\tno clock\n') == no_clock
+  assert result.stdout == f'{photo}\tno clock\n'
   (row,) = csv.DictReader((tmp_path / 't.csv').open())
-  assert (row['hour'] == '') == no_clock and float(row['clock_probability']) == pytest.approx(float(not no_clock))
+  assert row['hour'] == row['minute'] == '' and float(row['clock_probability']) == pytest.approx(0)

@@ -24,8 +24,7 @@ flags.DEFINE_bool('held_out_styles', False, 'Train on some dial styles and floor
                   'validate and test on unseen ones (synthetic data only): does a change generalize, or fit what it '
                   'saw?')
 flags.DEFINE_float('no_clock', 0.0, 'With --fresh_data and two heads: the share of training pictures that show no '
-                   'clock at all, so that the reader learns to say "no clock" (a presence output).', lower_bound=0,
-                   upper_bound=0.9)
+                   'clock at all, so that the reader learns to say "no clock" (a presence output).')
 flags.DEFINE_string('init_from', '', 'Start from the weights of this trained reader (a clock workdir or a saved '
                     'reader file) instead of a random initialization: fine-tuning, e.g. on the real photos with '
                     '--clock_data_dir. Needs the same trunk, representation and image size.')

@@ -30,14 +30,16 @@ def main(argv):
   reader = reader_flags.load()
   if not isinstance(reader, readers.Reader):
     cli.fail('--reader names several readers: export one at a time')
-  if flags.FLAGS['rotations'].present:
-    reader.rotations = reader_flags.rotations(reader)
-  else:
-    reader.rotations, errors_by_count = readers.choose_rotations(reader, *datasets.load_splits(reader.config).val)
+  choose_rotations = not flags.FLAGS['rotations'].present
+  val_images, val_labels = datasets.load_splits(reader.config).val if choose_rotations or reader.config.no_clock \
+      else (None, None)
+  if choose_rotations:
+    reader.rotations, errors_by_count = readers.choose_rotations(reader, val_images, val_labels)
     print('validation CSE by views: ' + ', '.join(f'{count}: {error:.2f} min' for count, error in
                                                   errors_by_count.items()) + f'; reads with {reader.rotations}')
+  else:
+    reader.rotations = reader_flags.rotations(reader)
   if reader.config.no_clock:
-    val_images = datasets.load_splits(reader.config).val[0]
     empty = synthetic.make_no_clocks(len(val_images), synthetic.SEED, designs=reader.config.designs)
     reader.no_clock_below = readers.choose_no_clock_below(
         *(reader.clock_probability(reader.outputs(images)) for images in (val_images, empty)))

@@ -2,6 +2,7 @@
 
   python -m experiments.benchmark                                  # the MLP, the Géron CNN and ClockNet at 150 px
   python -m experiments.benchmark --models=mlp --repeats=2 --keras_backend=jax
+  python -m experiments.benchmark --models=clocknet_75px,clocknet_s2d  # the 75 px trunks side by side
 
 Each model trains --repeats epochs after a first, compiling one, in each framework, through the paths
 experiments.compare_keras takes (loop.train_and_evaluate; Keras in a process of its own), with the settings of its
@@ -36,7 +37,11 @@ _CLOCKS = dict(data='clocks', representation='twohead', optimizer='adam')
 BENCHMARKS = {
     'mlp': dict(_FASHION, model='mlp', batch_size=32),  # fashion_mlp/base
     'geron_cnn': dict(_FASHION, model='geron_cnn', batch_size=64),  # fashion_cnn/base
-    'clocknet': dict(_CLOCKS, model='clocknet', learning_rate=1e-3, batch_size=32),  # clock_twohead/base
+    'clocknet': dict(_CLOCKS, model='clocknet', learning_rate=1e-3, batch_size=32),  # clock_twohead/gpu
+    'clocknet_75px': dict(_CLOCKS, model='clocknet', learning_rate=1e-3, batch_size=32, image_size=75,
+                          model_options={'widths': [24, 64, 128, 256]}),  # the trunk before space-to-depth
+    'clocknet_s2d': dict(_CLOCKS, model='clocknet', learning_rate=1e-3, batch_size=32, image_size=75,
+                         model_options={'widths': [64, 128, 256], 'stem': 24, 'space_to_depth': 4}),
     'report_clock_cnn': dict(_CLOCKS, model='report_clock_cnn', learning_rate=1e-4, batch_size=32),  # .../report
 }
 

@@ -15,8 +15,12 @@ flags.DEFINE_string('clock_data_dir', '', "A folder with the Leiden images.npy a
 flags.DEFINE_enum('image_size', '150', ['150', '75'], 'Image side in pixels (the report compared both).')
 flags.DEFINE_enum('trunk', 'clocknet', ['clocknet', 'report_clock_cnn'], "Our ClockNet, or the report's CNN.")
 # The flags each trunk reads (common.model_options).
-TRUNK_FLAGS = {'clocknet': ('widths', 'dense'), 'report_clock_cnn': ()}
+TRUNK_FLAGS = {'clocknet': ('widths', 'dense', 'stem', 'space_to_depth'), 'report_clock_cnn': ()}
 flags.DEFINE_integer('dense', None, 'ClockNet: width of its dense layer (default 256).', lower_bound=1)
+flags.DEFINE_integer('stem', None, 'ClockNet: channels of its stem convolution (default 16).', lower_bound=1)
+flags.DEFINE_integer('space_to_depth', None, 'ClockNet: 0 (default) strides the stem by 2 on the picture; k runs '
+                     'it on the k x k patches of the picture stacked as channels, which trains about twice as fast '
+                     'on a CPU at k=4 (docs/speed.md).', lower_bound=0)
 flags.DEFINE_enum('designs', 'leiden', ['leiden', 'all'], 'The synthetic clocks: the Leiden wall clock alone, or '
                   'every design the renderer draws (round and square dials, light and dark faces, Roman and Arabic '
                   'numerals or none, hands of many shapes, second hands, watch cases...), the Leiden clock among them.')

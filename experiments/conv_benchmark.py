@@ -1,5 +1,6 @@
-"""Where a convnet's training step loses time on this backend: each convolution of the Géron CNN and of ClockNet at
-150 px, timed alone, forward, input gradient and weight gradient.
+"""Where a convnet's training step loses time on this backend: each convolution of the Géron CNN and of ClockNet
+(at 150 px, and the two 75 px trunks of experiments.benchmark), timed alone, forward, input gradient and weight
+gradient.
 
   python -m experiments.conv_benchmark [--repeats=5] [--batch=N]
 
@@ -13,8 +14,8 @@ import jax
 from experiments import cli
 from experiments import timing
 
-# (model, batch, input size, input channels, output channels, kernel, stride): every convolution of the two models,
-# at their base flagfiles' batch sizes, on 28 px Fashion-MNIST and 150 px clocks.
+# (model, batch, input size, input channels, output channels, kernel, stride): every convolution of the models,
+# at their base flagfiles' batch sizes, on 28 px Fashion-MNIST and 150 or 75 px clocks.
 LAYERS = (
     ('geron_cnn', 64, 28, 1, 64, 7, 1),
     ('geron_cnn', 64, 14, 64, 128, 3, 1),
@@ -26,6 +27,15 @@ LAYERS = (
     ('clocknet', 32, 37, 32, 64, 3, 1),
     ('clocknet', 32, 18, 64, 128, 3, 1),
     ('clocknet', 32, 9, 128, 256, 3, 1),
+    ('clocknet_75px', 32, 75, 1, 16, 3, 2),
+    ('clocknet_75px', 32, 38, 16, 24, 3, 1),
+    ('clocknet_75px', 32, 19, 24, 64, 3, 1),
+    ('clocknet_75px', 32, 9, 64, 128, 3, 1),
+    ('clocknet_75px', 32, 4, 128, 256, 3, 1),
+    ('clocknet_s2d', 32, 19, 16, 24, 3, 1),
+    ('clocknet_s2d', 32, 19, 24, 64, 3, 1),
+    ('clocknet_s2d', 32, 9, 64, 128, 3, 1),
+    ('clocknet_s2d', 32, 4, 128, 256, 3, 1),
 )
 
 flags.adopt_module_key_flags(timing)

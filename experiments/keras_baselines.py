@@ -75,8 +75,28 @@ def _report_clock_cnn(model: models.ReportClockCNN) -> list:
   return [*layers, _dense(model.num_outputs)]
 
 
+class _SpaceToDepth(keras.layers.Layer):
+  """models.space_to_depth, in keras.ops for every backend."""
+
+  def __init__(self, block: int, **kwargs):
+    super().__init__(**kwargs)
+    self.block = block
+
+  def call(self, x):
+    _, height, width, channels = x.shape
+    block = self.block
+    x = keras.ops.pad(x, ((0, 0), (0, -height % block), (0, -width % block), (0, 0)))
+    rows, cols = x.shape[1] // block, x.shape[2] // block
+    x = keras.ops.transpose(keras.ops.reshape(x, (-1, rows, block, cols, block, channels)), (0, 1, 3, 2, 4, 5))
+    return keras.ops.reshape(x, (-1, rows, cols, block * block * channels))
+
+
 def _clock_net(model: models.ClockNet) -> list:
-  layers = [_conv(16, 3, strides=2, use_bias=False), _norm(), keras.layers.ReLU()]
+  if model.space_to_depth:
+    stem = [_SpaceToDepth(model.space_to_depth), _conv(model.stem, 3, use_bias=False)]
+  else:
+    stem = [_conv(model.stem, 3, strides=2, use_bias=False)]
+  layers = [*stem, _norm(), keras.layers.ReLU()]
   for width in model.widths:
     layers += [_conv(width, 3, use_bias=False), _norm(), keras.layers.ReLU(), _pool()]
   return [*layers, keras.layers.Flatten(), _dense(model.dense, use_bias=False), _norm(), keras.layers.ReLU(),

@@ -87,6 +87,21 @@ def test_max_pool_2x2_pools_and_differentiates_as_flax_max_pool(height, width):
   assert jnp.array_equal(ours, theirs)
 
 
+def test_space_to_depth_keeps_every_pixel_once_in_its_patch():
+  pictures = jax.random.uniform(jax.random.PRNGKey(0), (2, 75, 75, 1)) + 1  # no zeros, unlike the padding
+  patches = models.space_to_depth(pictures, 4)
+  assert patches.shape == (2, 19, 19, 16)
+  assert jnp.array_equal(patches[1, 2, 3].reshape(4, 4), pictures[1, 8:12, 12:16, 0])
+  assert jnp.array_equal(jnp.sort(patches[patches > 0]), jnp.sort(pictures.ravel()))  # the rest is the padding
+
+
+def test_a_space_to_depth_clocknet_maps_75px_pictures_through_19x19_patches():
+  model = models.build('clocknet', 4, widths=(64, 128, 256), stem=24, space_to_depth=4)
+  variables = _jit_init(model, (75, 75, 1))
+  assert variables['params']['Conv_0']['kernel'].shape == (3, 3, 16, 24)
+  assert variables['params']['Dense_0']['kernel'].shape == (2 * 2 * 256, 256)  # 19 -> 9 -> 4 -> 2
+
+
 @pytest.mark.parametrize('name, input_shape', [('mlp', (28, 28, 1)), ('geron_cnn', (28, 28, 1)),
                                                ('report_clock_cnn', (75, 75, 1)), ('clocknet', (75, 75, 1)),
                                                ('resnet', (32, 32, 3))])

@@ -109,20 +109,39 @@ class ReportClockCNN(nn.Module):
     return nn.Dense(self.num_outputs, dtype=self.dtype, name='head')(x)
 
 
-class ClockNet(nn.Module):
-  """Our clock reader: a strided stem, four conv-BN-ReLU stages that halve the map, and a dense layer.
+def space_to_depth(x, block: int):
+  """NHWC maps cut into block x block patches, each patch's pixels stacked as channels; a map whose side is not a
+  multiple of `block` is padded with zeros at its bottom and right first."""
+  batch, height, width, channels = x.shape
+  x = jnp.pad(x, ((0, 0), (0, -height % block), (0, -width % block), (0, 0)))
+  rows, cols = x.shape[1] // block, x.shape[2] // block
+  x = x.reshape(batch, rows, block, cols, block, channels).transpose(0, 1, 3, 2, 4, 5)
+  return x.reshape(batch, rows, cols, block * block * channels)
 
-  Flattening (rather than global pooling) keeps where each feature is, which is what a dial reading needs.
+
+class ClockNet(nn.Module):
+  """Our clock reader: a stem, conv-BN-ReLU stages that each halve the map, and a dense layer.
+
+  The stem is a 3x3 convolution of `stem` channels, strided by 2 on the picture, or with `space_to_depth=k` at
+  stride 1 on the picture's k x k patches: the large early maps, whose weight gradients XLA:CPU computes slowly
+  (docs/speed.md), are never made, and no pixel is lost. Flattening (rather than global pooling) keeps where each
+  feature is, which is what a dial reading needs.
   """
   num_outputs: int
   widths: Sequence[int] = (32, 64, 128, 256)
   dense: int = 256
+  stem: int = 16
+  space_to_depth: int = 0
   dtype: jnp.dtype = jnp.float32
 
   @nn.compact
   def __call__(self, x, train: bool):
     norm = functools.partial(nn.BatchNorm, use_running_average=not train, momentum=0.9, dtype=self.dtype)
-    x = nn.Conv(16, (3, 3), strides=(2, 2), use_bias=False, dtype=self.dtype)(x.astype(self.dtype))
+    x = x.astype(self.dtype)
+    if self.space_to_depth:
+      x = nn.Conv(self.stem, (3, 3), use_bias=False, dtype=self.dtype)(space_to_depth(x, self.space_to_depth))
+    else:
+      x = nn.Conv(self.stem, (3, 3), strides=(2, 2), use_bias=False, dtype=self.dtype)(x)
     x = nn.relu(norm()(x))
     for width in self.widths:
       x = nn.Conv(width, (3, 3), use_bias=False, dtype=self.dtype)(x)

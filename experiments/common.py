@@ -26,6 +26,10 @@ flags.DEFINE_enum('optimizer', 'adam', ['sgd', 'adam', 'nadam', 'adadelta'], 'Op
 flags.DEFINE_float('momentum', 0.0, 'SGD momentum.', lower_bound=0)
 flags.DEFINE_enum('schedule', 'constant', ['constant', 'cosine'], 'Learning rate schedule; cosine decays it to 0 '
                   'over --epochs.')
+flags.DEFINE_integer('cycles', 1, 'With --schedule=cosine: restart the decay, in this many cycles of equal length '
+                     '(warm restarts).', lower_bound=1)
+flags.DEFINE_float('cycle_decay', 1.0, 'With --cycles: each cycle\'s peak learning rate as a share of the last '
+                   'one\'s.', lower_bound=0, upper_bound=1)
 flags.DEFINE_integer('patience', 0, 'Early stopping: epochs without a better --monitor; 0 turns it off.',
                      lower_bound=0)
 flags.DEFINE_string('monitor', 'val_loss', 'The validation metric that picks the best epoch (its checkpoint is the '
@@ -71,7 +75,8 @@ def make_config(**fields) -> Config:
   """A `Config` from the common flags plus what the experiment chose (data, model, representation...)."""
   return Config(
       seed=FLAGS.seed, epochs=FLAGS.epochs, batch_size=FLAGS.batch_size, learning_rate=FLAGS.learning_rate,
-      optimizer=FLAGS.optimizer, momentum=FLAGS.momentum, schedule=FLAGS.schedule, patience=FLAGS.patience,
+      optimizer=FLAGS.optimizer, momentum=FLAGS.momentum, schedule=FLAGS.schedule, cycles=FLAGS.cycles,
+      cycle_decay=FLAGS.cycle_decay, patience=FLAGS.patience,
       monitor=FLAGS.monitor, num_examples=FLAGS.num_examples, val_size=FLAGS.val_size,
       steps_per_call=FLAGS.steps_per_call, dtype=FLAGS.dtype, num_seeds=FLAGS.seeds, **fields)
 

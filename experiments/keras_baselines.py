@@ -150,7 +150,8 @@ def make_optimizer(config: Config, steps_per_epoch: int) -> keras.Optimizer:
   """The optimizer trainer.make_optimizer makes: Keras' defaults are what that one matches."""
   learning_rate = config.learning_rate
   if config.schedule == 'cosine':
-    learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, config.epochs * steps_per_epoch)
+    learning_rate = keras.optimizers.schedules.CosineDecayRestarts(
+        learning_rate, config.epochs // config.cycles * steps_per_epoch, t_mul=1.0, m_mul=config.cycle_decay)
   if config.optimizer == 'sgd':
     return keras.optimizers.SGD(learning_rate, momentum=config.momentum)
   optimizers = {'adam': keras.optimizers.Adam, 'nadam': keras.optimizers.Nadam, 'adadelta': keras.optimizers.Adadelta}

@@ -51,6 +51,9 @@ def _config(**overrides):
     ({'image_size': 75, 'via_75px': 0.5}, 'give --image_size=150'),
     ({'representation': 'classify', 'representation_options': {'num_classes': 7}}, 'divisor of 720'),
     ({'representation': 'periodic', 'representation_options': {'hour_weight': 4.0}}, 'give --hands too'),
+    ({'cycles': 2, 'epochs': 4}, 'give --schedule=cosine'),
+    ({'cycles': 3, 'epochs': 4, 'schedule': 'cosine'}, 'divides --epochs=4'),
+    ({'cycle_decay': 0.5, 'schedule': 'cosine'}, 'and --cycles of 2 or more'),
     ({'monitor': 'val_accuracy'}, "cannot monitor 'val_accuracy': this run validates val_loss, val_hour_accuracy"),
 ])
 def test_settings_that_cannot_run_together_are_refused_in_one_line(overrides, words):

@@ -2,7 +2,6 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest  # noqa: E402
 
 keras = pytest.importorskip('keras')
@@ -11,6 +10,7 @@ from experiments import keras_baselines  # noqa: E402
 from timeread_jax import models  # noqa: E402
 from timeread_jax import representations  # noqa: E402
 from timeread_jax.config import Config  # noqa: E402
+from timeread_jax.steps import cosine_schedule  # noqa: E402
 
 FASHION = (28, 28, 1)
 CIFAR10 = (32, 32, 3)
@@ -149,12 +149,14 @@ def test_optimizers_are_keras_defaults_as_the_steps_use_them(optimizer, keras_cl
     assert keras_optimizer.epsilon == 1e-7  # what trainer.make_optimizer gives optax
 
 
-def test_cosine_schedule_is_the_one_the_steps_use():
+@pytest.mark.parametrize('cycles, cycle_decay', [(1, 1.0), (3, 0.7)])
+def test_cosine_schedule_is_the_one_the_steps_use(cycles, cycle_decay):
   config = Config(experiment='test', data='fashion_mnist', model='mlp', representation='categorical',
-                  optimizer='sgd', learning_rate=0.5, schedule='cosine', epochs=3)
+                  optimizer='sgd', learning_rate=0.5, schedule='cosine', epochs=6, cycles=cycles,
+                  cycle_decay=cycle_decay)
   keras_optimizer = keras_baselines.make_optimizer(config, steps_per_epoch=4)
   keras_rates = []
-  for step in range(13):
+  for step in range(24):  # every step a run takes
     keras_optimizer.iterations.assign(step)
     keras_rates.append(float(keras_optimizer.learning_rate))
-  np.testing.assert_allclose(keras_rates, optax.cosine_decay_schedule(0.5, 12)(np.arange(13)), rtol=1e-5, atol=1e-7)
+  np.testing.assert_allclose(keras_rates, cosine_schedule(config, 4)(np.arange(24)), rtol=1e-5, atol=1e-7)

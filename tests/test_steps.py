@@ -8,6 +8,7 @@ import sys
 
 import jax
 import numpy as np
+import optax
 import pytest
 
 from timeread_jax import build
@@ -31,6 +32,14 @@ def test_cosine_schedule_decays_the_rate_to_zero_over_the_epochs(small_config):
     updates, state = optimizer.update({'w': np.ones(())}, state, params)
     rates.append(-float(updates['w']))
   assert rates[0] == pytest.approx(1) and rates[5] == pytest.approx(0.5) and rates[10] == pytest.approx(0, abs=1e-6)
+
+
+def test_cosine_cycles_restart_the_decay_at_a_lower_peak_each_time(small_config):
+  config = small_config('', optimizer='sgd', learning_rate=1.0, schedule='cosine', epochs=6, cycles=3,
+                        cycle_decay=0.5)
+  rates = np.asarray(steps_lib.cosine_schedule(config, steps_per_epoch=2)(np.arange(12)))
+  cycle = np.asarray(optax.cosine_decay_schedule(1.0, 4)(np.arange(4)))
+  np.testing.assert_allclose(rates, np.concatenate([cycle, cycle / 2, cycle / 4]), rtol=1e-6)
 
 
 def test_head_only_epochs_hold_all_but_the_head_still_then_train_both(small_config):
@@ -104,6 +113,7 @@ import json, sys
 import jax
 jax.config.update('jax_enable_x64', True)  # lets a config compute in float64; float32 ones stay float32
 import numpy as np
+import optax
 from timeread_jax.config import Config
 from timeread_jax.steps import Steps
 
@@ -182,6 +192,7 @@ import json, sys
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 from timeread_jax.config import Config
 from timeread_jax.steps import Steps
 

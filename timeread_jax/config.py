@@ -40,6 +40,8 @@ class Config:
   learning_rate: float = 1e-4
   momentum: float = 0.0
   schedule: str = 'constant'  # or 'cosine': the learning rate decays to 0 over `epochs`
+  cycles: int = 1  # cosine: the decay restarts, in this many cycles of equal length (warm restarts)
+  cycle_decay: float = 1.0  # cosine cycles: each cycle's peak learning rate as a share of the one before
   epochs: int = 30
   batch_size: int = 32
   patience: int = 0  # early stopping: epochs without a better `monitor`; 0 turns it off
@@ -83,6 +85,12 @@ def _check(config: Config) -> None:
   if config.head_only_epochs and not config.fresh_head:
     raise ConfigError('--head_only_epochs holds a trained trunk still under a new head: give --init_from and '
                       '--fresh_head')
+  if config.cycles < 1 or config.epochs % config.cycles or (config.cycles > 1 and config.schedule != 'cosine'):
+    raise ConfigError(f'--cycles={config.cycles} restarts a cosine schedule: give --schedule=cosine and a number '
+                      f'of cycles that divides --epochs={config.epochs}')
+  if not 0 < config.cycle_decay <= 1 or (config.cycle_decay != 1 and config.cycles == 1):
+    raise ConfigError(f'--cycle_decay={config.cycle_decay} lowers each restart\'s peak: give a share in (0, 1] '
+                      'and --cycles of 2 or more')
   if config.via_75px and not (config.data == 'clocks' and config.image_size == 150):
     raise ConfigError('--via_75px shows 150 px pictures as 75 px photos of them: give --image_size=150')
   if config.designs not in DESIGNS or (config.designs != 'leiden' and config.data != 'clocks'):

@@ -2,7 +2,7 @@
 
   python -m experiments.benchmark                                  # the MLP, the Géron CNN and ClockNet at 150 px
   python -m experiments.benchmark --models=mlp --repeats=2 --keras_backend=jax
-  python -m experiments.benchmark --models=clocknet_75px,clocknet_s2d  # the 75 px trunks side by side
+  python -m experiments.benchmark --models=clocknet_75px,clocknet_s2d,clocknet_s2d_2conv  # the 75 px trunks
 
 Each model trains --repeats epochs after a first, compiling one, in each framework, through the paths
 experiments.compare_keras takes (loop.train_and_evaluate; Keras in a process of its own), with the settings of its
@@ -41,7 +41,9 @@ BENCHMARKS = {
     'clocknet_75px': dict(_CLOCKS, model='clocknet', learning_rate=1e-3, batch_size=32, image_size=75,
                           model_options={'widths': [24, 64, 128, 256]}),  # the trunk before space-to-depth
     'clocknet_s2d': dict(_CLOCKS, model='clocknet', learning_rate=1e-3, batch_size=32, image_size=75,
-                         model_options={'widths': [64, 128, 256], 'stem': 24, 'space_to_depth': 4}),
+                         model_options={'widths': [64, 128, 256], 'stem': [24], 'space_to_depth': 4}),
+    'clocknet_s2d_2conv': dict(_CLOCKS, model='clocknet', learning_rate=1e-3, batch_size=32, image_size=75,
+                               model_options={'widths': [64, 128, 256], 'stem': [32, 32], 'space_to_depth': 4}),
     'report_clock_cnn': dict(_CLOCKS, model='report_clock_cnn', learning_rate=1e-4, batch_size=32),  # .../report
 }
 

@@ -17,7 +17,6 @@ flags.DEFINE_enum('trunk', 'clocknet', ['clocknet', 'report_clock_cnn'], "Our Cl
 # The flags each trunk reads (common.model_options).
 TRUNK_FLAGS = {'clocknet': ('widths', 'dense', 'stem', 'space_to_depth'), 'report_clock_cnn': ()}
 flags.DEFINE_integer('dense', None, 'ClockNet: width of its dense layer (default 256).', lower_bound=1)
-flags.DEFINE_integer('stem', None, 'ClockNet: channels of its stem convolution (default 16).', lower_bound=1)
 flags.DEFINE_integer('space_to_depth', None, 'ClockNet: 0 (default) strides the stem by 2 on the picture; k runs '
                      'it on the k x k patches of the picture stacked as channels, which trains about twice as fast '
                      'on a CPU at k=4 (docs/speed.md).', lower_bound=0)

@@ -44,10 +44,19 @@ flags.DEFINE_integer('seeds', 1, 'Train this many seeds (from --seed on) side by
                      'they share --seed\'s data split; each gets workdir/seed_<seed>/, and results.json the mean and '
                      'standard deviation of every metric.', lower_bound=1)
 flags.DEFINE_enum('dtype', 'float32', ['float32', 'bfloat16'], 'Compute dtype; parameters stay float32.')
-flags.DEFINE_list('widths', None, 'ClockNet: channels of its conv stages after the stem (default 32,64,128,256); '
-                  'ResNet: of its stages (default 64,128,256).')
-flags.register_validator('widths', lambda widths: widths is None or all(w.isdigit() and int(w) > 0 for w in widths),
-                         message='--widths must be a comma-separated list of positive integers, e.g. 32,64,128,256')
+
+
+def define_widths(name: str, help_text: str) -> None:
+  """A flag of layer widths: a comma-separated list of positive integers, unset (None) by default."""
+  flags.DEFINE_list(name, None, help_text)
+  flags.register_validator(name, lambda widths: widths is None or all(w.isdigit() and int(w) > 0 for w in widths),
+                           message=f'--{name} must be a comma-separated list of positive integers, e.g. 64,128')
+
+
+define_widths('widths', 'ClockNet: channels of its conv stages after the stem (default 32,64,128,256); ResNet: of '
+              'its stages (default 64,128,256).')
+define_widths('stem', 'ClockNet: channels of its stem\'s convolutions, the first strided by 2 or on the patches of '
+              '--space_to_depth, the others at the same resolution (default 16).')
 flags.DEFINE_string('coordinator_address', '', 'host:port of process 0, for a multi-host run started by hand '
                     '(SLURM and TPU VM slices are detected without it).')
 flags.DEFINE_integer('num_processes', 0, 'With --coordinator_address: how many processes take part.', lower_bound=0)
@@ -65,7 +74,7 @@ def model_options(model: str, model_flags: dict[str, tuple[str, ...]]) -> dict:
     if is_set(name):
       cli.fail(f'--{name} does not apply to {model} (its flags: {", ".join(model_flags[model]) or "none"})')
   options = {name: FLAGS[name].value for name in model_flags[model] if is_set(name)}
-  for name in ('hidden', 'widths'):  # lists of widths
+  for name in ('hidden', 'widths', 'stem'):  # lists of widths
     if name in options:
       options[name] = [int(width) for width in options[name]]
   return options

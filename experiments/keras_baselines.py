@@ -92,11 +92,10 @@ class _SpaceToDepth(keras.layers.Layer):
 
 
 def _clock_net(model: models.ClockNet) -> list:
-  if model.space_to_depth:
-    stem = [_SpaceToDepth(model.space_to_depth), _conv(model.stem, 3, use_bias=False)]
-  else:
-    stem = [_conv(model.stem, 3, strides=2, use_bias=False)]
-  layers = [*stem, _norm(), keras.layers.ReLU()]
+  layers = [_SpaceToDepth(model.space_to_depth)] if model.space_to_depth else []
+  for layer, width in enumerate(model.stem):
+    strides = 1 if layer or model.space_to_depth else 2
+    layers += [_conv(width, 3, strides=strides, use_bias=False), _norm(), keras.layers.ReLU()]
   for width in model.widths:
     layers += [_conv(width, 3, use_bias=False), _norm(), keras.layers.ReLU(), _pool()]
   return [*layers, keras.layers.Flatten(), _dense(model.dense, use_bias=False), _norm(), keras.layers.ReLU(),

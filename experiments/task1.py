@@ -13,7 +13,7 @@ flags.adopt_module_key_flags(common)  # so that each experiment's --help lists t
 
 flags.DEFINE_enum('data', 'fashion_mnist', ['fashion_mnist', 'cifar10'], 'The data set.')
 flags.DEFINE_string('data_dir', '', "Where the data set's files are; '' searches the default places.")
-flags.DEFINE_list('hidden', None, 'MLP: widths of the hidden layers, e.g. 300,200,100 (default 300,100).')
+common.define_widths('hidden', 'MLP: widths of the hidden layers, e.g. 300,200,100 (default 300,100).')
 flags.DEFINE_enum('activation', None, ['relu', 'leaky_relu'], 'Hidden activation (default relu; leaky slope 0.1).')
 flags.DEFINE_bool('batch_norm', None, 'Batch normalization before each hidden activation (MLP) or after each '
                   'convolution (CNN) (default off).')
@@ -28,8 +28,6 @@ flags.DEFINE_bool('augment', False, 'Mirror each training image left-right at ra
 flags.DEFINE_bool('standardize', False, "Standardize each pixel with the training images' mean and standard "
                   'deviation, as Géron does, instead of only dividing by 255.')
 
-flags.register_validator('hidden', lambda widths: widths is None or all(w.isdigit() and int(w) > 0 for w in widths),
-                         message='--hidden must be a comma-separated list of positive integers, e.g. 300,100')
 for _rate in ('dropout', 'last_dropout'):
   flags.register_validator(_rate, lambda rate: rate is None or 0 <= rate < 1,
                            message=f'--{_rate} must be a rate in [0, 1)')

@@ -59,7 +59,7 @@ def _count(tree) -> int:
     (_config('clocknet', 'periodic', {'hands': True}), CLOCKS, None),
     (_config('clocknet', 'classify', {'num_classes': 720}), CLOCKS, None),
     (_config('clocknet', 'twohead'), (75, 75, 1), None),
-    (_config('clocknet', 'twohead', widths=(64, 128, 256), stem=24, space_to_depth=4), (75, 75, 1), None),
+    (_config('clocknet', 'twohead', widths=(64, 128, 256), stem=(24,), space_to_depth=4), (75, 75, 1), None),
     (_config('report_clock_cnn', 'twohead'), CLOCKS, None),
     (_config('report_clock_cnn', 'periodic'), CLOCKS, None),
     (_config('report_clock_cnn', 'regress'), (75, 75, 1), None),
@@ -94,7 +94,7 @@ def _flax_weights_in_keras_order(variables: dict) -> list[np.ndarray]:
     (_config('resnet'), FASHION),
     (_config('report_clock_cnn', 'twohead'), (75, 75, 1)),
     (_config('clocknet', 'periodic', {'hands': True}), CLOCKS),
-    (_config('clocknet', 'twohead', widths=(64, 128, 256), stem=24, space_to_depth=4), (75, 75, 1)),
+    (_config('clocknet', 'twohead', widths=(64, 128, 256), stem=(24,), space_to_depth=4), (75, 75, 1)),
 ])
 def test_a_twin_computes_what_its_flax_model_computes_with_the_same_weights(config, input_shape):
   variables = _flax_variables(config, input_shape)

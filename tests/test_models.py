@@ -96,7 +96,7 @@ def test_space_to_depth_keeps_every_pixel_once_in_its_patch():
 
 
 def test_a_space_to_depth_clocknet_maps_75px_pictures_through_19x19_patches():
-  model = models.build('clocknet', 4, widths=(64, 128, 256), stem=24, space_to_depth=4)
+  model = models.build('clocknet', 4, widths=(64, 128, 256), stem=(24,), space_to_depth=4)
   variables = _jit_init(model, (75, 75, 1))
   assert variables['params']['Conv_0']['kernel'].shape == (3, 3, 16, 24)
   assert variables['params']['Dense_0']['kernel'].shape == (2 * 2 * 256, 256)  # 19 -> 9 -> 4 -> 2

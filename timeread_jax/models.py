@@ -122,15 +122,15 @@ def space_to_depth(x, block: int):
 class ClockNet(nn.Module):
   """Our clock reader: a stem, conv-BN-ReLU stages that each halve the map, and a dense layer.
 
-  The stem is a 3x3 convolution of `stem` channels, strided by 2 on the picture, or with `space_to_depth=k` at
-  stride 1 on the picture's k x k patches: the large early maps, whose weight gradients XLA:CPU computes slowly
-  (docs/speed.md), are never made, and no pixel is lost. Flattening (rather than global pooling) keeps where each
-  feature is, which is what a dial reading needs.
+  The stem is 3x3 convolutions of `stem` channels, the first strided by 2 on the picture, or with
+  `space_to_depth=k` at stride 1 on the picture's k x k patches: the large early maps, whose weight gradients
+  XLA:CPU computes slowly (docs/speed.md), are never made, and no pixel is lost. Flattening (rather than global
+  pooling) keeps where each feature is, which is what a dial reading needs.
   """
   num_outputs: int
   widths: Sequence[int] = (32, 64, 128, 256)
   dense: int = 256
-  stem: int = 16
+  stem: Sequence[int] = (16,)
   space_to_depth: int = 0
   dtype: jnp.dtype = jnp.float32
 
@@ -139,10 +139,10 @@ class ClockNet(nn.Module):
     norm = functools.partial(nn.BatchNorm, use_running_average=not train, momentum=0.9, dtype=self.dtype)
     x = x.astype(self.dtype)
     if self.space_to_depth:
-      x = nn.Conv(self.stem, (3, 3), use_bias=False, dtype=self.dtype)(space_to_depth(x, self.space_to_depth))
-    else:
-      x = nn.Conv(self.stem, (3, 3), strides=(2, 2), use_bias=False, dtype=self.dtype)(x)
-    x = nn.relu(norm()(x))
+      x = space_to_depth(x, self.space_to_depth)
+    for layer, width in enumerate(self.stem):
+      strides = (1, 1) if layer or self.space_to_depth else (2, 2)
+      x = nn.relu(norm()(nn.Conv(width, (3, 3), strides=strides, use_bias=False, dtype=self.dtype)(x)))
     for width in self.widths:
       x = nn.Conv(width, (3, 3), use_bias=False, dtype=self.dtype)(x)
       x = max_pool_2x2(nn.relu(norm()(x)))

@@ -5,12 +5,12 @@
   python -m experiments.evaluate --eval_dirs=../shared/real-clock-dev,../shared/real-clock-samples
 
 The second is the sim-to-real check: a reader trained on synthetic clocks, scored on the real development photos;
-the third scores the reader that ships with the project. Several workdirs or reader files, comma-separated, are
-scored as one ensemble: their outputs averaged, then decoded. Restores a workdir's best checkpoint (of a run of
-several seeds, the first seed's), reads each DIR/images.npy and DIR/labels.npy (150 or 75 px, any N, resized to the
-reader's size and min-max stretched, as in training) and prints its metrics; --rotations averages the reader over
-turned copies of each picture; --predictions_out writes the readings of a single folder as int (N, 2) (hour,
-minute).
+the third scores the reader that ships with the project for any clock (--reader=leiden: the Leiden clock's).
+Several workdirs or reader files, comma-separated, are scored as one ensemble: their outputs averaged, then
+decoded. Restores a workdir's best checkpoint (of a run of several seeds, the first seed's), reads each
+DIR/images.npy and DIR/labels.npy (150 or 75 px, any N, resized to the reader's size and min-max stretched, as in
+training) and prints its metrics; --rotations averages the reader over turned copies of each picture;
+--predictions_out writes the readings of a single folder as int (N, 2) (hour, minute).
 """
 import json
 import os

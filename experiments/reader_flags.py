@@ -6,8 +6,9 @@ from absl import flags
 from experiments import cli
 from timeread_jax import readers
 
-_READER = flags.DEFINE_list('reader', ['leiden'], 'The clock reader: one that ships with the project by name '
-                            "('leiden': the Leiden wall clock's, the default; 'any': any analog clock's), a training "
+_READER = flags.DEFINE_list('reader', ['any'], 'The clock reader: one that ships with the project by name '
+                            "('any': any analog clock's, the default, which says \"no clock\" where it finds none; "
+                            "'leiden': the report's Leiden wall clock's, which reads that clock best), a training "
                             'workdir (its best checkpoint) or a saved reader file (.msgpack with its .json beside '
                             'it); several, comma-separated, are read as one ensemble (their outputs averaged).')
 _ROTATIONS = flags.DEFINE_integer('rotations', None, 'Test-time augmentation: average the reader over this many '
@@ -29,6 +30,6 @@ def rotations(reader: readers.Reader | readers.Ensemble) -> int:
 def load() -> readers.Reader | readers.Ensemble:
   """The named reader (or ensemble); a reader that cannot be used is an errors.UserError."""
   if not _READER.value:
-    cli.fail('--reader is empty: name a workdir or a saved reader, or leave the flag out for the shipped one')
+    cli.fail('--reader is empty: name a workdir or a saved reader, or leave the flag out for the shipped any-clock one')
   loaded = [readers.open_reader(name) for name in _READER.value]
   return loaded[0] if len(loaded) == 1 else readers.Ensemble(loaded)

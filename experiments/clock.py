@@ -18,8 +18,8 @@ flags.DEFINE_enum('trunk', 'clocknet', ['clocknet', 'report_clock_cnn'], "Our Cl
 TRUNK_FLAGS = {'clocknet': ('widths', 'dense', 'stem', 'space_to_depth'), 'report_clock_cnn': ()}
 flags.DEFINE_integer('dense', None, 'ClockNet: width of its dense layer (default 256).', lower_bound=1)
 flags.DEFINE_integer('space_to_depth', None, 'ClockNet: 0 (default) strides the stem by 2 on the picture; k runs '
-                     'it on the k x k patches of the picture stacked as channels, which trains about twice as fast '
-                     'on a CPU at k=4 (docs/speed.md).', lower_bound=0)
+                     'it on the k x k patches of the picture stacked as channels: faster steps on a CPU, '
+                     'but more epochs to the same error (docs/speed.md).', lower_bound=0)
 flags.DEFINE_enum('designs', 'leiden', ['leiden', 'all'], 'The synthetic clocks: the Leiden wall clock alone, or '
                   'every design the renderer draws (round and square dials, light and dark faces, Roman and Arabic '
                   'numerals or none, hands of many shapes, second hands, watch cases...), the Leiden clock among them.')

@@ -124,8 +124,9 @@ class ClockNet(nn.Module):
 
   The stem is 3x3 convolutions of `stem` channels, the first strided by 2 on the picture, or with
   `space_to_depth=k` at stride 1 on the picture's k x k patches: the large early maps, whose weight gradients
-  XLA:CPU computes slowly (docs/speed.md), are never made, and no pixel is lost. Flattening (rather than global
-  pooling) keeps where each feature is, which is what a dial reading needs.
+  XLA:CPU computes slowly, are never made and no pixel is lost, but the reader learns less per epoch
+  (docs/speed.md). Flattening (rather than global pooling) keeps where each feature is, which is what a dial
+  reading needs.
   """
   num_outputs: int
   widths: Sequence[int] = (32, 64, 128, 256)

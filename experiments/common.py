@@ -46,8 +46,12 @@ flags.DEFINE_integer('seeds', 1, 'Train this many seeds (from --seed on) side by
 flags.DEFINE_enum('dtype', 'float32', ['float32', 'bfloat16'], 'Compute dtype; parameters stay float32.')
 
 
+_WIDTH_FLAGS = set()  # the flags define_widths made, which model_options turns into lists of integers
+
+
 def define_widths(name: str, help_text: str) -> None:
   """A flag of layer widths: a comma-separated list of positive integers, unset (None) by default."""
+  _WIDTH_FLAGS.add(name)
   flags.DEFINE_list(name, None, help_text)
   flags.register_validator(name, lambda widths: widths is None or all(w.isdigit() and int(w) > 0 for w in widths),
                            message=f'--{name} must be a comma-separated list of positive integers, e.g. 64,128')
@@ -74,9 +78,8 @@ def model_options(model: str, model_flags: dict[str, tuple[str, ...]]) -> dict:
     if is_set(name):
       cli.fail(f'--{name} does not apply to {model} (its flags: {", ".join(model_flags[model]) or "none"})')
   options = {name: FLAGS[name].value for name in model_flags[model] if is_set(name)}
-  for name in ('hidden', 'widths', 'stem'):  # lists of widths
-    if name in options:
-      options[name] = [int(width) for width in options[name]]
+  for name in _WIDTH_FLAGS & set(options):
+    options[name] = [int(width) for width in options[name]]
   return options
 
 

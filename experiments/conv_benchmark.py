@@ -1,6 +1,6 @@
 """Where a convnet's training step loses time on this backend: each convolution of the Géron CNN and of ClockNet
-(at 150 px, and the two 75 px trunks of experiments.benchmark), timed alone, forward, input gradient and weight
-gradient.
+(at 150 px, the 75 px trunk, and the stem of its space-to-depth variant), timed alone, forward, input gradient
+and weight gradient.
 
   python -m experiments.conv_benchmark [--repeats=5] [--batch=N]
 
@@ -32,10 +32,7 @@ LAYERS = (
     ('clocknet_75px', 32, 19, 24, 64, 3, 1),
     ('clocknet_75px', 32, 9, 64, 128, 3, 1),
     ('clocknet_75px', 32, 4, 128, 256, 3, 1),
-    ('clocknet_s2d', 32, 19, 16, 24, 3, 1),
-    ('clocknet_s2d', 32, 19, 24, 64, 3, 1),
-    ('clocknet_s2d', 32, 9, 64, 128, 3, 1),
-    ('clocknet_s2d', 32, 4, 128, 256, 3, 1),
+    ('clocknet_s2d', 32, 19, 16, 24, 3, 1),  # its stem on the 4x4 patches; the layers after it are clocknet_75px's
 )
 
 flags.adopt_module_key_flags(timing)

@@ -2,6 +2,8 @@
 
 Flags are read here and only here: they become a `Config`, and the library never sees absl.
 """
+import os
+import shlex
 import sys
 
 from absl import flags
@@ -90,7 +92,13 @@ def make_config(**fields) -> Config:
       optimizer=FLAGS.optimizer, momentum=FLAGS.momentum, schedule=FLAGS.schedule, cycles=FLAGS.cycles,
       cycle_decay=FLAGS.cycle_decay, patience=FLAGS.patience,
       monitor=FLAGS.monitor, num_examples=FLAGS.num_examples, val_size=FLAGS.val_size,
-      steps_per_call=FLAGS.steps_per_call, dtype=FLAGS.dtype, num_seeds=FLAGS.seeds, **fields)
+      steps_per_call=FLAGS.steps_per_call, dtype=FLAGS.dtype, num_seeds=FLAGS.seeds, command=command(), **fields)
+
+
+def command() -> str:
+  """This program's command line, as `python -m experiments.NAME ARGS`, for the record."""
+  module = os.path.splitext(os.path.basename(sys.argv[0]))[0]
+  return shlex.join(['python', '-m', f'experiments.{module}', *sys.argv[1:]])
 
 
 def run(config: Config) -> dict:

@@ -40,6 +40,7 @@ def test_every_clock_experiment_runs_an_epoch(module, variant, clock_dir, tmp_pa
   assert result.returncode == 0, result.stderr[-2000:]
   results = json.loads((tmp_path / 'results.json').read_text())
   assert results['config']['experiment'] == module
+  assert results['config']['command'].startswith(f'python -m experiments.{module} --flagfile=experiments/flags/')
   assert np.isfinite(results['test_loss']) and 0 <= results['test_cse_minutes'] <= 360
   assert 'epoch 1/1' in result.stdout
 

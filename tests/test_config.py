@@ -17,7 +17,8 @@ def _stored(tmp_path, **overrides):
 
 def test_a_rerun_may_change_only_the_resumable_fields(tmp_path):
   config = _stored(tmp_path, clock_generator=3)
-  config_lib.check_workdir(dataclasses.replace(config, epochs=99, patience=4, steps_per_call=2), str(tmp_path))
+  config_lib.check_workdir(dataclasses.replace(config, epochs=99, patience=4, steps_per_call=2, command='python -m x'),
+                          str(tmp_path))
   with pytest.raises(ConfigError, match=r'\(clock_generator, learning_rate differ\)'):
     config_lib.check_workdir(dataclasses.replace(config, learning_rate=1, clock_generator=4), str(tmp_path))
 

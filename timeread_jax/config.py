@@ -10,7 +10,7 @@ from timeread_jax import representations
 from timeread_jax.errors import ConfigError
 
 # Changing these between runs of one workdir continues the same training; any other field starts a different one.
-RESUMABLE_FIELDS = ('epochs', 'patience', 'steps_per_call')
+RESUMABLE_FIELDS = ('epochs', 'patience', 'steps_per_call', 'command')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +53,7 @@ class Config:
   init_from: str = ''  # a trained reader (workdir or saved file) whose weights start the run: fine-tuning
   fresh_head: bool = False  # with init_from: the reader's trunk only, under a new head (any representation)
   head_only_epochs: int = 0  # with fresh_head: the trunk held still over these first epochs while the head learns
+  command: str = ''  # the command line that last ran it (a saved reader's says which flagfile made it)
 
   def __post_init__(self):
     _check(self)

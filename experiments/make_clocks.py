@@ -3,9 +3,11 @@
   python -m experiments.make_clocks --count=18000 --render_seed=0 --out_dir=/tmp/clocks --preview=/tmp/clocks.png
   python -m experiments.make_clocks --preview=docs/synthetic_clocks.png --beside=../shared/real-clock-dev
   python -m experiments.make_clocks --designs=all --preview=docs/any_clocks.png --beside=../shared/wild-clock-dev
+  python -m experiments.make_clocks --designs=all --held_out_styles --count=1440 --out_dir=/tmp/unseen_designs
 
 With --beside, rows of real photos from a Leiden folder alternate with rows of renders, to compare them;
---designs=all renders every design, not the Leiden clock alone.
+--designs=all renders every design, not the Leiden clock alone; --held_out_styles renders only what a held-out run
+validates on (the unseen dial styles and floors, or with --designs=all the unseen designs), to score any reader on.
 """
 import os
 import time
@@ -14,7 +16,7 @@ from absl import flags
 import numpy as np
 
 from experiments import cli
-from experiments import clock  # defines --designs
+from experiments import clock  # defines --designs and --held_out_styles
 from timeread_jax import plots
 from timeread_jax import datasets
 from timeread_jax import pictures
@@ -22,6 +24,7 @@ from timeread_jax import render
 from timeread_jax import synthetic
 
 flags.declare_key_flag('designs', flag_values=flags.FLAGS)
+flags.declare_key_flag('held_out_styles', flag_values=flags.FLAGS)
 _COUNT = flags.DEFINE_integer('count', 18000, 'How many clocks to render.', lower_bound=1)
 _RENDER_SEED = flags.DEFINE_integer('render_seed', 0, 'The dataset is a function of this seed alone.')
 _OUT_DIR = flags.DEFINE_string('out_dir', None, 'Directory for images.npy and labels.npy; created if missing.')
@@ -45,10 +48,10 @@ def main(argv):
   num_examples = _COUNT.value if _OUT_DIR.value else min(_COUNT.value, num_shown)
 
   start = time.perf_counter()
-  designs = clock.FLAGS.designs
-  synthetic.make_clocks(1, _RENDER_SEED.value, designs=designs)  # compiles: every count renders same-shaped chunks
+  drawn = synthetic.drawn(clock.FLAGS.designs, clock.FLAGS.held_out_styles, 'eval')
+  synthetic.make_clocks(1, _RENDER_SEED.value, **drawn)  # compiles: every count renders same-shaped chunks
   warm = time.perf_counter()
-  images, labels = synthetic.make_clocks(num_examples, _RENDER_SEED.value, designs=designs)
+  images, labels = synthetic.make_clocks(num_examples, _RENDER_SEED.value, **drawn)
   end = time.perf_counter()
   print(f'rendered {num_examples} clocks of {render.IMAGE_SIZE}x{render.IMAGE_SIZE} in {end - warm:.1f} s: '
         f'{num_examples / (end - warm):.0f} images/s after compile '

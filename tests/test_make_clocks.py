@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from timeread_jax import datasets
+from timeread_jax import synthetic
 
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -19,11 +20,16 @@ def _make_clocks_cli(*flags):
 
 
 def test_cli_writes_the_dataset_and_reports_the_rate(tmp_path):
-  result = _make_clocks_cli('--count=3', '--render_seed=5', f'--out_dir={tmp_path}')
+  """With --held_out_styles, what a held-out run validates on: the unseen dial styles and floors, as the library
+  draws them."""
+  result = _make_clocks_cli('--count=3', '--render_seed=5', '--held_out_styles', f'--out_dir={tmp_path}')
   assert result.returncode == 0, result.stderr
   assert 'images/s' in result.stdout
   images, labels = datasets.load_leiden(str(tmp_path))
   assert images.shape == (3, 150, 150) and labels.shape == (3, 2)
+  expected_images, expected_labels = synthetic.make_clocks(3, 5, styles='unseen')
+  np.testing.assert_array_equal(labels, expected_labels)
+  np.testing.assert_array_equal(images, expected_images)
 
 
 def test_cli_previews_renders_beside_every_real_photo(tmp_path):

@@ -24,7 +24,6 @@ from timeread_jax import results
 from timeread_jax.config import Config
 from timeread_jax.errors import ConfigError
 
-# The reader that ships with the project (its .json beside it says how it was trained and what it scores).
 # The readers that ship with the project, by name (each .json beside it says how it was trained): the Leiden wall
 # clock's, and one for any analog clock.
 _PRETRAINED = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pretrained')

@@ -28,6 +28,8 @@ flags.DEFINE_bool('held_out_styles', False, 'Train on some dial styles and floor
                   'saw?')
 flags.DEFINE_float('no_clock', 0.0, 'With --fresh_data and two heads: the share of training pictures that show no '
                    'clock at all, so that the reader learns to say "no clock" (a presence output).')
+flags.DEFINE_float('other_clocks', 0.0, 'With --designs=leiden and --no_clock: the share of training pictures that '
+                   'show a clock of another design, taught as "no clock": a Leiden reader that knows its own clock.')
 flags.DEFINE_string('init_from', '', 'Start from the weights of this trained reader (a clock workdir or a saved '
                     'reader file) instead of a random initialization: fine-tuning, e.g. on the real photos with '
                     '--clock_data_dir. Needs the same trunk, representation and image size.')
@@ -55,7 +57,7 @@ def make_config(experiment: str, representation: str, **representation_options) 
   config = common.make_config(
       experiment=experiment, data='clocks', data_dir=FLAGS.clock_data_dir, image_size=int(FLAGS.image_size),
       designs=FLAGS.designs, fresh_data=FLAGS.fresh_data, held_out_styles=FLAGS.held_out_styles,
-      no_clock=FLAGS.no_clock,
+      no_clock=FLAGS.no_clock, other_clocks=FLAGS.other_clocks,
       turn_warmup_epochs=FLAGS.turn_warmup_epochs, erase=FLAGS.erase, via_75px=FLAGS.via_75px,
       init_from=os.path.abspath(FLAGS.init_from) if FLAGS.init_from else '', fresh_head=FLAGS.fresh_head,
       head_only_epochs=FLAGS.head_only_epochs, model=FLAGS.trunk,

@@ -7,11 +7,12 @@ reader's settings, chosen on the run's own validation split (synthetic clocks fo
 the development photos): the number of test-time views it reads with by default (--rotations, or else the count of
 1, 3, 5, 7 or 9 with the lowest mean error), and for a reader with a presence output (--no_clock), the clock
 probability below which a picture shows no clock (the fewest wrong calls on the validation clocks and as many
-rendered pictures without one).
+rendered pictures without one, and for a reader trained with --other_clocks as many clocks of other designs).
 """
 import os
 
 from absl import flags
+import numpy as np
 
 from experiments import cli
 from experiments import reader_flags
@@ -41,6 +42,9 @@ def main(argv):
     reader.rotations = reader_flags.rotations(reader)
   if reader.config.no_clock:
     empty = synthetic.make_no_clocks(len(val_images), synthetic.SEED, designs=reader.config.designs)
+    if reader.config.other_clocks:
+      others = synthetic.make_clocks(len(val_images), synthetic.SEED, designs='others')[0]
+      empty = np.concatenate([empty, others])
     reader.no_clock_below = readers.choose_no_clock_below(
         *(reader.clock_probability(reader.outputs(images)) for images in (val_images, empty)))
     print(f'says "no clock" below a clock probability of {reader.no_clock_below:.3f}')

@@ -5,9 +5,11 @@
 
 Each photo (PNG, JPEG, BMP, GIF, TIFF or WebP, any size and colour) is converted to grayscale, centre-cropped to
 a square, resized to the reader's size (75 or 150 px) and min-max stretched, as every picture a reader reads. The
-reader is the any-clock reader that ships with the project (--reader=leiden: the one for the report's Leiden wall
-clock), or with --reader any trained clock workdir's best checkpoint or a saved reader file; several,
-comma-separated, read as one ensemble (their outputs averaged).
+reader is the default one that ships with the project, for any analog clock: a cascade in which a Leiden reader
+that knows its own clock picks out the report's Leiden wall clock, which the Leiden reader reads, and the any-clock
+reader reads every other clock (--reader=leiden or any_clock: one of them alone). --reader also takes any trained
+clock workdir's best checkpoint or a saved reader file; several, comma-separated, read as one ensemble (their
+outputs averaged).
 A reader with a presence output (trained with --no_clock) prints `path<TAB>no clock` for a picture it finds no
 clock in (its clock probability below the threshold chosen on validation when it was exported). --csv writes
 path, hour (0-11, 0 being 12 o'clock, as in the Leiden labels), minute, the reader's confidence (two heads: the

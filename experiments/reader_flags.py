@@ -1,16 +1,17 @@
 """--reader and --rotations: which clock reader read_clock, evaluate and export_reader use, and how many views."""
-import os
-
 from absl import flags
 
 from experiments import cli
 from timeread_jax import readers
 
 _READER = flags.DEFINE_list('reader', ['any'], 'The clock reader: one that ships with the project by name '
-                            "('any': any analog clock's, the default, which says \"no clock\" where it finds none; "
-                            "'leiden': the report's Leiden wall clock's, which reads that clock best), a training "
+                            "('any', the default, for any analog clock, which says \"no clock\" where it finds none: "
+                            "the report's Leiden wall clock read by 'leiden', picked out by 'leiden_own', and every "
+                            "other clock by 'any_clock'), a training "
                             'workdir (its best checkpoint) or a saved reader file (.msgpack with its .json beside '
-                            'it); several, comma-separated, are read as one ensemble (their outputs averaged).')
+                            'it); several, comma-separated, are read as one ensemble (their outputs averaged); '
+                            "'GATE+THEN' or 'GATE:OWN+THEN' is a cascade: GATE, a reader trained with --other_clocks, "
+                            'picks the clocks it knows, which OWN (else GATE) reads, and THEN reads the others.')
 _ROTATIONS = flags.DEFINE_integer('rotations', None, 'Test-time augmentation: average the reader over this many '
                                   'views of each picture, turned by 0, +-6, +-12... degrees. Default: the count the '
                                   'reader was saved with, chosen on its validation split (1 for a workdir).',
@@ -18,16 +19,16 @@ _ROTATIONS = flags.DEFINE_integer('rotations', None, 'Test-time augmentation: av
 
 
 def path() -> str:
-  """Where the named reader comes from, as an absolute path (or comma-separated paths, for an ensemble)."""
-  return ','.join(os.path.abspath(readers.SHIPPED.get(name, name)) for name in _READER.value)
+  """Where the named reader comes from, as absolute paths (comma-separated for an ensemble)."""
+  return ','.join(readers.where(name) for name in _READER.value)
 
 
-def rotations(reader: readers.Reader | readers.Ensemble) -> int:
+def rotations(reader: readers.Reader | readers.Ensemble | readers.Cascade) -> int:
   """The views to read with: --rotations, else the reader's own count."""
   return _ROTATIONS.value or reader.rotations
 
 
-def load() -> readers.Reader | readers.Ensemble:
+def load() -> readers.Reader | readers.Ensemble | readers.Cascade:
   """The named reader (or ensemble); a reader that cannot be used is an errors.UserError."""
   if not _READER.value:
     cli.fail('--reader is empty: name a workdir or a saved reader, or leave the flag out for the shipped any-clock one')

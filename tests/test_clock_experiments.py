@@ -127,7 +127,7 @@ def test_evaluate_without_a_workdir_scores_the_shipped_reader_or_a_named_one(clo
   result = _run('evaluate', f'--eval_dirs={clock_dir}')
   assert result.returncode == 0, result.stderr
   metrics = json.loads(result.stdout.strip().splitlines()[-1])
-  assert metrics['reader'] == readers.SHIPPED['any'] and metrics['num_examples'] == 160
+  assert metrics['reader'] == readers.where('any') and metrics['num_examples'] == 160
   assert 0 <= metrics['cse_minutes'] <= 360
   missing = _run('evaluate', '--reader=/nonexistent.msgpack', f'--eval_dirs={clock_dir}')
   assert missing.returncode == 2 and missing.stderr.strip().splitlines() == [

@@ -55,6 +55,9 @@ def _config(**overrides):
     ({'cycles': 2, 'epochs': 4}, 'give --schedule=cosine'),
     ({'cycles': 3, 'epochs': 4, 'schedule': 'cosine'}, 'divides --epochs=4'),
     ({'cycle_decay': 0.5, 'schedule': 'cosine'}, 'and --cycles of 2 or more'),
+    ({'other_clocks': 0.2}, 'give --designs=leiden, --no_clock'),
+    ({'other_clocks': 0.5, 'no_clock': 0.5, 'fresh_data': True, 'representation_options': {'presence': True}},
+     'shares that sum below 1'),
     ({'monitor': 'val_accuracy'}, "cannot monitor 'val_accuracy': this run validates val_loss, val_hour_accuracy"),
 ])
 def test_settings_that_cannot_run_together_are_refused_in_one_line(overrides, words):

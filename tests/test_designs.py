@@ -141,6 +141,17 @@ def test_seen_and_unseen_hold_out_disjoint_features_and_together_cover_all():
   assert max(values['seen']['leiden style']) < dials.NUM_TRAINING_STYLES <= min(values['unseen']['leiden style'])
 
 
+def test_others_are_the_designs_of_all_but_the_leiden_clock():
+  """What a Leiden reader learns to call "no clock" (--other_clocks): every picture of 'all' that is not the Leiden
+  clock is drawn by 'others' from the same key, and 'others' never draws the Leiden clock."""
+  every, others = _draw_many('all'), _draw_many('others')
+  assert np.all(np.asarray(others.leiden) == 0)
+  not_leiden = np.asarray(every.leiden) == 0
+  for field in every._fields:
+    np.testing.assert_array_equal(np.asarray(getattr(others, field))[not_leiden],
+                                  np.asarray(getattr(every, field))[not_leiden])
+
+
 def test_render_clocks_draws_a_design_set_as_uint8_pictures():
   """One set ('all' is rendered by the eight-device test; each set costs a compilation)."""
   images = np.asarray(render.render_clocks(jax.random.key(1), render.random_labels(jax.random.key(2), 3), 48,

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from timeread_jax import build
 from timeread_jax import photos
 from timeread_jax import readers
 from timeread_jax import loop
@@ -79,6 +80,46 @@ def test_an_ensemble_averages_its_readers_outputs_and_decodes_them_as_one(traine
     readers.Ensemble([reader, readers.Reader(periodic, reader.variables)])
 
 
+def _presence_reader(small_config, seed, presence_bias):
+  """A small untrained reader with a presence output whose clock logit is pinned at `presence_bias`."""
+  config = small_config(fresh_data=True, no_clock=0.1, other_clocks=0.2, representation_options={'presence': True})
+  variables = jax.tree.map(np.array, build.network(config).init({'params': jax.random.key(seed),
+                                                                  'dropout': jax.random.key(seed + 1)}))
+  variables['params']['head']['bias'][-1] = presence_bias
+  return readers.Reader(config, variables, rotations=1, no_clock_below=0.6)
+
+
+def test_a_cascade_reads_with_its_gate_the_clocks_it_calls_its_own_and_the_others_with_the_next(small_config,
+                                                                                                 tmp_path):
+  images = synthetic.make_clocks(4, seed=9, image_size=75)[0]
+  then = _presence_reader(small_config, 3, 0.0)
+  then.rotations = 3
+  own = readers.Cascade(_presence_reader(small_config, 1, 50.0), then)
+  np.testing.assert_allclose(own.outputs(images), own.gate.outputs(images, 3))
+  assert own.rotations == 3 and own.no_clock_below == 0.6
+  # sure it is not its clock, or sure by its own threshold only (sigmoid(0.3) = 0.57, between 0.5 and then's 0.6,
+  # where the cascade would call its reading "no clock"): the next reader reads it
+  for bias in (-50.0, 0.3):
+    gate = _presence_reader(small_config, 1, bias)
+    gate.no_clock_below = 0.5
+    np.testing.assert_allclose(readers.Cascade(gate, then).outputs(images), then.outputs(images, 3))
+  # another reader, without a presence output, reads the gate's clocks; the gate's presence logit fills its column
+  reader = readers.Reader(small_config(), jax.tree.map(np.array, build.network(small_config()).init(
+      {'params': jax.random.key(5), 'dropout': jax.random.key(6)})))
+  reads = readers.Cascade(own.gate, then, reader).outputs(images)
+  np.testing.assert_allclose(reads[:, :-1], reader.outputs(images, 3))
+  np.testing.assert_allclose(reads[:, -1], own.gate.outputs(images, 3)[:, -1])
+  own.gate.save(str(tmp_path / 'gate.msgpack'))
+  then.save(str(tmp_path / 'then.msgpack'))
+  name = f'{tmp_path / "gate.msgpack"}:{tmp_path / "gate.msgpack"}+{tmp_path / "then.msgpack"}'
+  assert readers.where(name) == name and readers.where('any').count('+') == 1
+  opened = readers.open_reader(name)
+  assert isinstance(opened, readers.Cascade)
+  np.testing.assert_allclose(opened.outputs(images), own.outputs(images))
+  with pytest.raises(ConfigError, match='train it with --no_clock and --other_clocks'):
+    readers.Cascade(reader, then)
+
+
 def test_rotate_turns_clockwise_about_the_centre():
   image = np.zeros((1, 9, 9), np.float32)
   image[0, 0, 4] = 1  # straight up from the centre
@@ -123,6 +164,8 @@ def test_fresh_head_keeps_the_trunk_of_a_reader_of_another_representation(traine
   assert _leaves_equal({k: v for k, v in first_seed.items() if k != head}, trunk['params'])
   with pytest.raises(ConfigError, match='another model_options'):
     readers.initial_variables(workdir, dataclasses.replace(periodic, model_options={'widths': [8, 8, 16, 32]}))
+  with pytest.raises(ConfigError, match='names a cascade of readers'):
+    readers.initial_variables('leiden_own+any_clock', periodic)
 
 
 def test_the_shipped_reader_reads_the_sample_photos_as_before_its_head_was_named():
@@ -162,16 +205,16 @@ def test_the_no_clock_threshold_calls_the_fewest_validation_pictures_wrongly_and
 
 
 @pytest.mark.parametrize('picture', ['blank', 'noise', 'synthetic non-clock'])
-def test_the_any_clock_reader_reads_no_time_where_there_is_no_clock(picture):
-  reader = readers.load(readers.SHIPPED['any'])
+def test_the_default_reader_reads_no_time_where_there_is_no_clock(picture):
+  reader = readers.open_reader('any')
   pictures = {'blank': lambda: np.full((1, 150, 150), 128, np.uint8),
               'noise': lambda: np.random.default_rng(0).integers(0, 256, (1, 150, 150), dtype=np.uint8),
               'synthetic non-clock': lambda: synthetic.make_no_clocks(4, seed=7, image_size=75)}[picture]()
   assert np.all(reader.clock_probability(reader.outputs(pictures)) < reader.no_clock_below)
 
 
-def test_the_any_clock_reader_calls_every_real_sample_photo_a_clock():
-  reader = readers.load(readers.SHIPPED['any'])
+def test_the_default_reader_calls_every_real_sample_photo_a_clock():
+  reader = readers.open_reader('any')
   paths = sorted(glob.glob(os.path.join(os.path.dirname(__file__), 'data', 'real-clock-samples', '*.png')))
   photos_read = np.stack([photos.load(path, reader.image_size) for path in paths])
   assert np.all(reader.clock_probability(reader.outputs(photos_read)) >= reader.no_clock_below)

@@ -5,6 +5,8 @@ import numpy as np
 
 from timeread_jax import looks
 from timeread_jax import augment
+from timeread_jax import render
+from timeread_jax import representations
 from timeread_jax import sources
 from timeread_jax import synthetic
 
@@ -34,6 +36,21 @@ def test_fresh_clocks_are_new_every_key_and_the_same_for_the_same_key(small_conf
   np.testing.assert_array_equal(first, again)
   np.testing.assert_array_equal(labels, same_labels)
   assert not np.array_equal(first, other)
+
+
+def test_other_clocks_are_clocks_of_other_designs_labelled_no_clock(small_config):
+  """--other_clocks: after the Leiden clocks and the pictures without a clock, clocks of every other design, all
+  labelled as no clock."""
+  source = _source(small_config, fresh_data=True, no_clock=0.25, other_clocks=0.25,
+                   representation_options={'presence': True})
+  key = jax.random.key(1)
+  images, labels = source.batch(None, jnp.zeros(8, jnp.int32), key, 0)
+  assert images.shape == (8, 48, 48)
+  np.testing.assert_array_equal(labels[4:], np.tile(representations.NO_CLOCK, (4, 1)))
+  assert np.all(np.asarray(labels[:4]) >= 0)
+  others = render.render_clocks(jax.random.fold_in(key, 2), render.random_labels(jax.random.fold_in(key, 3), 2), 48,
+                                designs='others')
+  np.testing.assert_array_equal(images[6:], others)
 
 
 def test_held_out_styles_render_the_seen_styles_only_for_training(small_config):

@@ -31,6 +31,7 @@ class Config:
   designs: str = 'leiden'  # clocks: the designs the synthetic clocks are drawn from (DESIGNS)
   held_out_styles: bool = False  # synthetic clocks: train on some dial styles (or designs), validate on the others
   no_clock: float = 0.0  # fresh clocks: the share of training pictures without a clock, for TwoHead(presence=True)
+  other_clocks: float = 0.0  # with no_clock on the Leiden clock: the share showing other designs, labelled no clock
   turn_warmup_epochs: int = 0  # fresh clocks only: their turn grows from none to any over these (0 with init_from)
   augment: bool = False  # Task 1 only: random horizontal flips and shifts of each training batch
   erase: float = 0.0  # uint8 pictures (a clock flag): the share of training pictures with a rectangle made one grey
@@ -100,6 +101,10 @@ def _check(config: Config) -> None:
   if not 0 <= config.no_clock < 1 or bool(config.no_clock) != presence or (config.no_clock and not config.fresh_data):
     raise ConfigError('--no_clock (a share below 1 of fresh training pictures without a clock) and a two-head '
                       "reader's presence output go together, with --fresh_data")
+  if config.other_clocks and not (config.no_clock and config.designs == 'leiden'
+                                  and 0 < config.other_clocks < 1 - config.no_clock):
+    raise ConfigError('--other_clocks teaches a Leiden reader to call other clocks "no clock": give --designs=leiden, '
+                      '--no_clock, and shares that sum below 1')
   representation = representations.build(config.representation, **config.representation_options)  # its rules
   validated = [f'val_{name}' for name in representations.statistics(representation)]
   if config.monitor not in validated:

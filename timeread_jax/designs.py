@@ -33,7 +33,7 @@ import numpy as np
 from timeread_jax import dials
 from timeread_jax import looks
 
-DESIGN_SETS = ('leiden', 'all', 'seen', 'unseen')
+DESIGN_SETS = ('leiden', 'all', 'seen', 'unseen', 'others')  # 'others': 'all' but the Leiden clock (render.draw)
 LEIDEN_SHARE = 1 / 8  # of the pictures of 'all', 'seen' and 'unseen' that show the Leiden clock
 OUTLINES = ('circle', 'rounded', 'square', 'octagon')
 FACES = ('plain', 'sunburst', 'rings', 'marble')

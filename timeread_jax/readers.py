@@ -25,10 +25,13 @@ from timeread_jax.config import Config
 from timeread_jax.errors import ConfigError
 
 # The readers that ship with the project, by name (each .json beside it says how it was trained): the Leiden wall
-# clock's, and one for any analog clock.
+# clock's, one for any analog clock, and the Leiden reader that knows its own clock; 'any', the default, is the
+# cascade of the three.
 _PRETRAINED = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pretrained')
 SHIPPED = {'leiden': os.path.join(_PRETRAINED, 'clock_reader.msgpack'),
-           'any': os.path.join(_PRETRAINED, 'any_clock_reader.msgpack')}
+           'any_clock': os.path.join(_PRETRAINED, 'any_clock_reader.msgpack'),
+           'leiden_own': os.path.join(_PRETRAINED, 'leiden_own_reader.msgpack'),
+           'any': 'leiden_own:leiden+any_clock'}
 BATCH_SIZE = 250
 ROTATION_STEP_DEGREES = 6  # test-time rotations: 0, then +-6, +-12... degrees
 
@@ -138,6 +141,58 @@ class Ensemble(_Reading):
     return np.mean([reader.outputs(images, rotations or self.rotations) for reader in self.readers], 0)
 
 
+class Cascade(_Reading):
+  """A reader that knows one clock before one for every clock: `gate` (a reader trained with --other_clocks, which
+  calls clocks of other designs "no clock") picks the pictures of its own clock, where its clock probability clears
+  both its threshold and `then`'s; `own` (the gate itself unless given) reads those and `then` every other picture.
+  So the Leiden clock gets the Leiden reader and any other clock the any-clock reader. All read with one view
+  count, the largest of theirs, and alike but for the presence output, whose column the gate's fills for its own.
+  """
+
+  def __init__(self, gate: Reader, then: '_Reading', own: '_Reading | None' = None):
+    if not getattr(gate.representation, 'presence', False):
+      raise ConfigError('the gate of a cascade says which clocks are its own: train it with --no_clock and '
+                        '--other_clocks')
+    self.gate, self.then, self.own = gate, then, own or gate
+    self.representation = then.representation
+    for reader in (self.gate, self.own):
+      if not representations.same_reading(_time_reading(reader.representation), _time_reading(self.representation)):
+        raise ConfigError(f'a cascade reads with readers that decode alike: {reader.representation} is not read as '
+                          f'{self.representation}')
+
+  @property
+  def image_size(self) -> int:
+    return max(self.gate.image_size, self.own.image_size, self.then.image_size)
+
+  @property
+  def rotations(self) -> int:
+    return max(self.gate.rotations, self.own.rotations, self.then.rotations)
+
+  @property
+  def no_clock_below(self) -> float:
+    return self.then.no_clock_below
+
+  def outputs(self, images: np.ndarray, rotations: int | None = None) -> np.ndarray:
+    images, count = np.asarray(images), rotations or self.rotations
+    gate = self.gate.outputs(images, count)
+    own = self.gate.clock_probability(gate) >= max(self.gate.no_clock_below, self.then.no_clock_below)
+    outputs = np.empty((len(images), self.representation.num_outputs), np.float32)
+    if own.any():
+      read = gate[own] if self.own is self.gate else self.own.outputs(images[own], count)
+      presence = [gate[own, -1:]] if getattr(self.representation, 'presence', False) else []
+      outputs[own] = np.concatenate([read[:, :_time_reading(self.representation).num_outputs], *presence], -1)
+    if not own.all():
+      outputs[~own] = self.then.outputs(images[~own], count)
+    return outputs
+
+
+def _time_reading(representation):
+  """`representation` without its presence output: what reads the time."""
+  if getattr(representation, 'presence', False):
+    return dataclasses.replace(representation, presence=False)
+  return representation
+
+
 def _config_path(path: str) -> str:
   return os.path.splitext(path)[0] + '.json'
 
@@ -192,12 +247,31 @@ def from_workdir(workdir: str) -> Reader:
   return Reader(config, jax.tree.map(lambda x: x[0], weights))
 
 
-def open_reader(path: str) -> Reader:
-  """A shipped reader by name (SHIPPED), a training workdir's reader, or a saved reader's file."""
-  path = SHIPPED.get(path, path)
-  if not os.path.exists(path):
-    raise ConfigError(f'{path}: no such workdir or reader file (a training workdir, or a .msgpack with its .json)')
-  return from_workdir(path) if os.path.isdir(path) else load(path)
+def open_reader(name: str) -> 'Reader | Cascade':
+  """A shipped reader by name (SHIPPED), a training workdir's reader, a saved reader's file, or a Cascade of these
+  written 'GATE+THEN' or 'GATE:OWN+THEN'."""
+  spec = SHIPPED.get(name, name)
+  if '+' in spec:
+    gate, own, then = _cascade_parts(spec)
+    return Cascade(open_reader(gate), open_reader(then), open_reader(own) if own else None)
+  if not os.path.exists(spec):
+    raise ConfigError(f'{spec}: no such workdir or reader file (a training workdir, or a .msgpack with its .json)')
+  return from_workdir(spec) if os.path.isdir(spec) else load(spec)
+
+
+def where(name: str) -> str:
+  """The files a reader name stands for, as absolute paths in the name's form ('GATE:OWN+THEN' for a cascade)."""
+  spec = SHIPPED.get(name, name)
+  if '+' not in spec:
+    return os.path.abspath(spec)
+  gate, own, then = _cascade_parts(spec)
+  return where(gate) + (f':{where(own)}' if own else '') + f'+{where(then)}'
+
+
+def _cascade_parts(spec: str) -> tuple[str, str, str]:
+  first, then = spec.split('+', 1)
+  gate, _, own = first.partition(':')
+  return gate, own, then
 
 
 # What a reader's trunk depends on, and its head too: a run started from its weights must agree on each.
@@ -210,6 +284,8 @@ def initial_variables(path: str, config: Config) -> dict:
   `config.fresh_head` all but the head's (the trainer starts those fresh). A reader of another trunk, or without
   `fresh_head` of another representation, is a ConfigError naming what differs."""
   reader = open_reader(path)
+  if not isinstance(reader, Reader):
+    raise ConfigError(f'--init_from={path} names a cascade of readers: start from one of them')
   theirs, ours = config_lib.to_json(reader.config), config_lib.to_json(config)
   for field in _TRUNK_FIELDS + (() if config.fresh_head else _HEAD_FIELDS):
     if theirs[field] != ours[field]:

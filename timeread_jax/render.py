@@ -11,7 +11,8 @@ branches, under vmap), and the renderer stays a few times the Leiden clock's cos
 
 `designs` picks the clocks: 'leiden' renders exactly what generator 5 rendered (`render_look`, the Leiden clock's
 own code path, untouched); 'all' every design, the Leiden clock among them (LEIDEN_SHARE of the pictures, drawn by
-the general path, `render_design`); 'seen' and 'unseen' split the design space for a held-out check (`designs`).
+the general path, `render_design`); 'seen' and 'unseen' split the design space for a held-out check (`designs`);
+'others' is every design but the Leiden clock, what a Leiden reader learns to tell from its own (--other_clocks).
 
 A picture's pixels do not depend on how its batch is split over devices, so that each device can render its own
 share and N devices draw the clocks one draws (tests/test_steps.py, tests/test_designs.py): a picture's own scalars
@@ -89,13 +90,17 @@ def _once_per_picture(tree):
 def draw(key: jax.Array, designs: str = 'all', upright: bool = False, styles: str = 'all',
          turn: jax.Array | None = None) -> tuple[designs_lib.Design, scenes.Scene]:
   """A clock's design and its photo's scene for the general path: the Leiden clock (LEIDEN_SHARE of them) or
-  another design, from the set `designs` ('all', 'seen' or 'unseen')."""
+  another design, from the set `designs` ('all', 'seen' or 'unseen'); 'others' is 'all' but never the Leiden
+  clock."""
   if designs not in DESIGN_SETS or designs == 'leiden':
     raise ValueError(f'designs must be one of {DESIGN_SETS[1:]} here, not {designs!r}')
   leiden_key, design_key, scene_key, pick_key = jax.random.split(key, 4)
-  look = looks.draw(leiden_key, upright, styles if designs == 'all' else designs, turn)
-  design = designs_lib.draw(design_key, designs, upright)
+  pool = 'all' if designs == 'others' else designs
+  design = designs_lib.draw(design_key, pool, upright)
   scene = scenes.draw(scene_key, design, upright, turn)
+  if designs == 'others':
+    return design, scene
+  look = looks.draw(leiden_key, upright, styles if designs == 'all' else designs, turn)
   is_leiden = jax.random.uniform(pick_key) < designs_lib.LEIDEN_SHARE
   pick = lambda leiden, other: jnp.where(is_leiden, leiden, other)
   return (jax.tree.map(pick, designs_lib.leiden(look), design), jax.tree.map(pick, scenes.leiden(look), scene))

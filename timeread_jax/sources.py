@@ -51,13 +51,15 @@ class FreshClocks:
   time until the reader finds 12 by the numerals, and the numerals mean nothing until it reads the hands. Nearly
   upright clocks first let it learn the hands, then find 12 as the turn grows.
   With `no_clock`, that share of the batch shows no clock at all (`render.render_no_clock`), labelled
-  representations.NO_CLOCK: what a reader learns to tell from a clock.
+  representations.NO_CLOCK: what a reader learns to tell from a clock; with `other_clocks` as well, that share
+  shows clocks of other designs than the Leiden clock, labelled the same: a Leiden reader that knows its own clock.
   """
   image_size: int
   styles: str = 'all'
   designs: str = 'leiden'
   turn_warmup_steps: int = 0
   no_clock: float = 0.0
+  other_clocks: float = 0.0
 
   def device_data(self, train_split: tuple):
     del train_split
@@ -66,15 +68,19 @@ class FreshClocks:
   def batch(self, data, indices, key, step):
     del data
     label_key, render_key = jax.random.split(key)
-    num_empty = round(self.no_clock * indices.shape[0])
-    labels = render.random_labels(label_key, indices.shape[0] - num_empty)
+    num_empty, num_other = (round(share * indices.shape[0]) for share in (self.no_clock, self.other_clocks))
+    labels = render.random_labels(label_key, indices.shape[0] - num_empty - num_other)
     images = render.render_clocks(render_key, labels, self.image_size, styles=self.styles, designs=self.designs,
                                   turn=self.turn(step))
     if not num_empty:
       return images, labels
-    empty = render.render_no_clock(jax.random.fold_in(key, 1), num_empty, self.image_size, designs=self.designs)
-    return (jnp.concatenate([images, empty]),
-            jnp.concatenate([labels, jnp.tile(jnp.array(representations.NO_CLOCK, labels.dtype), (num_empty, 1))]))
+    negatives = [render.render_no_clock(jax.random.fold_in(key, 1), num_empty, self.image_size, designs=self.designs)]
+    if num_other:
+      other_labels = render.random_labels(jax.random.fold_in(key, 3), num_other)
+      negatives.append(render.render_clocks(jax.random.fold_in(key, 2), other_labels, self.image_size,
+                                            designs='others', turn=self.turn(step)))
+    no_clock = jnp.tile(jnp.array(representations.NO_CLOCK, labels.dtype), (num_empty + num_other, 1))
+    return jnp.concatenate([images, *negatives]), jnp.concatenate([labels, no_clock])
 
   def turn(self, step):
     """How far the clocks of `step` may turn, as `looks.draw` takes it (1 after the warm-up; None without one)."""
@@ -87,7 +93,8 @@ def batch_source(config: Config, steps_per_epoch: int) -> BatchSource:
   """The source `config` describes, wrapped in its augmentations."""
   if config.fresh_data:
     source = FreshClocks(config.image_size, **synthetic.drawn(config.designs, config.held_out_styles, 'train'),
-                         turn_warmup_steps=config.turn_warmup_epochs * steps_per_epoch, no_clock=config.no_clock)
+                         turn_warmup_steps=config.turn_warmup_epochs * steps_per_epoch, no_clock=config.no_clock,
+                         other_clocks=config.other_clocks)
   else:
     source = Stored()
   if config.augment:

@@ -115,10 +115,10 @@ def _draw_many(design_set, count=600):
   return jax.vmap(lambda k: render.draw(k, design_set))(keys)[0]
 
 
-def test_seen_and_unseen_hold_out_disjoint_features_and_together_cover_all():
-  values = {}
+def test_seen_and_unseen_split_all_by_feature_and_others_is_all_but_the_leiden_clock():
+  values, drawn_by_set = {}, {}
   for design_set in ('all', 'seen', 'unseen'):
-    drawn = _draw_many(design_set)
+    drawn = drawn_by_set[design_set] = _draw_many(design_set)
     other = np.asarray(drawn.leiden) == 0
     assert 0.07 < 1 - other.mean() < 0.18  # the Leiden clock in about 1 of 8
     markings = np.asarray(drawn.markings)
@@ -139,12 +139,9 @@ def test_seen_and_unseen_hold_out_disjoint_features_and_together_cover_all():
     assert unseen >= set(designs.UNSEEN_ONLY[feature]) and seen >= set(designs.SEEN_ONLY[feature])
     assert seen | unseen == every  # together they cover 'all'
   assert max(values['seen']['leiden style']) < dials.NUM_TRAINING_STYLES <= min(values['unseen']['leiden style'])
-
-
-def test_others_are_the_designs_of_all_but_the_leiden_clock():
-  """What a Leiden reader learns to call "no clock" (--other_clocks): every picture of 'all' that is not the Leiden
-  clock is drawn by 'others' from the same key, and 'others' never draws the Leiden clock."""
-  every, others = _draw_many('all'), _draw_many('others')
+  # 'others', what a Leiden reader learns to call "no clock" (--other_clocks): from the same key, every design of
+  # 'all' that is not the Leiden clock, and never the Leiden clock
+  every, others = drawn_by_set['all'], _draw_many('others')
   assert np.all(np.asarray(others.leiden) == 0)
   not_leiden = np.asarray(every.leiden) == 0
   for field in every._fields:

@@ -89,35 +89,41 @@ def _presence_reader(small_config, seed, presence_bias):
   return readers.Reader(config, variables, rotations=1, no_clock_below=0.6)
 
 
-def test_a_cascade_reads_with_its_gate_the_clocks_it_calls_its_own_and_the_others_with_the_next(small_config,
-                                                                                                 tmp_path):
-  images = synthetic.make_clocks(4, seed=9, image_size=75)[0]
-  then = _presence_reader(small_config, 3, 0.0)
+def test_a_cascade_reads_with_its_gate_the_clocks_it_calls_its_own_and_the_others_with_the_next(small_config):
+  images = np.random.default_rng(0).integers(0, 256, (4, 75, 75), dtype=np.uint8)  # what they show is no matter
+  gate, then = _presence_reader(small_config, 1, 50.0), _presence_reader(small_config, 3, 0.0)
   then.rotations = 3
-  own = readers.Cascade(_presence_reader(small_config, 1, 50.0), then)
-  np.testing.assert_allclose(own.outputs(images), own.gate.outputs(images, 3))
-  assert own.rotations == 3 and own.no_clock_below == 0.6
+  cascade = readers.Cascade(gate, then)
+  np.testing.assert_allclose(cascade.outputs(images), gate.outputs(images, 3))
+  assert cascade.rotations == 3 and cascade.no_clock_below == 0.6
   # sure it is not its clock, or sure by its own threshold only (sigmoid(0.3) = 0.57, between 0.5 and then's 0.6,
   # where the cascade would call its reading "no clock"): the next reader reads it
+  gate.no_clock_below = 0.5
   for bias in (-50.0, 0.3):
-    gate = _presence_reader(small_config, 1, bias)
-    gate.no_clock_below = 0.5
-    np.testing.assert_allclose(readers.Cascade(gate, then).outputs(images), then.outputs(images, 3))
+    gate.variables['params']['head']['bias'][-1] = bias
+    np.testing.assert_allclose(cascade.outputs(images), then.outputs(images, 3))
   # another reader, without a presence output, reads the gate's clocks; the gate's presence logit fills its column
+  gate.variables['params']['head']['bias'][-1] = 50.0
   reader = readers.Reader(small_config(), jax.tree.map(np.array, build.network(small_config()).init(
       {'params': jax.random.key(5), 'dropout': jax.random.key(6)})))
-  reads = readers.Cascade(own.gate, then, reader).outputs(images)
+  reads = readers.Cascade(gate, then, reader).outputs(images)
   np.testing.assert_allclose(reads[:, :-1], reader.outputs(images, 3))
-  np.testing.assert_allclose(reads[:, -1], own.gate.outputs(images, 3)[:, -1])
-  own.gate.save(str(tmp_path / 'gate.msgpack'))
-  then.save(str(tmp_path / 'then.msgpack'))
-  name = f'{tmp_path / "gate.msgpack"}:{tmp_path / "gate.msgpack"}+{tmp_path / "then.msgpack"}'
-  assert readers.where(name) == name and readers.where('any').count('+') == 1
-  opened = readers.open_reader(name)
-  assert isinstance(opened, readers.Cascade)
-  np.testing.assert_allclose(opened.outputs(images), own.outputs(images))
+  np.testing.assert_allclose(reads[:, -1], gate.outputs(images, 3)[:, -1])
   with pytest.raises(ConfigError, match='train it with --no_clock and --other_clocks'):
     readers.Cascade(reader, then)
+
+
+def test_a_cascade_is_named_gate_own_then(tmp_path):
+  gate, then = str(tmp_path / 'gate.msgpack'), str(tmp_path / 'then.msgpack')
+  name = f'{gate}:{readers.SHIPPED["leiden"]}+{then}'
+  assert readers.where(name) == name
+  assert readers.where('any') == ':'.join([readers.SHIPPED['leiden_own'], readers.SHIPPED['leiden']]) + '+' + \
+      readers.SHIPPED['any_clock']
+  with pytest.raises(ConfigError, match=f'{gate}: no such workdir or reader file'):
+    readers.open_reader(name)
+  shipped = readers.open_reader('any')
+  assert [part.config.other_clocks > 0 for part in (shipped.gate, shipped.own, shipped.then)] == [True, False, False]
+  assert shipped.own.config.designs == 'leiden' and shipped.then.config.designs == 'all'
 
 
 def test_rotate_turns_clockwise_about_the_centre():

@@ -210,17 +210,23 @@ def test_the_no_clock_threshold_calls_the_fewest_validation_pictures_wrongly_and
   assert readers.choose_no_clock_below(np.ones(3), np.ones(2)) == 0  # no presence output: never "no clock"
 
 
+@pytest.fixture(scope='module')
+def default_reader():
+  """The shipped cascade, opened once: each of its readers compiles on first use."""
+  return readers.open_reader('any')
+
+
 @pytest.mark.parametrize('picture', ['blank', 'noise', 'synthetic non-clock'])
-def test_the_default_reader_reads_no_time_where_there_is_no_clock(picture):
-  reader = readers.open_reader('any')
+def test_the_default_reader_reads_no_time_where_there_is_no_clock(picture, default_reader):
+  reader = default_reader
   pictures = {'blank': lambda: np.full((1, 150, 150), 128, np.uint8),
               'noise': lambda: np.random.default_rng(0).integers(0, 256, (1, 150, 150), dtype=np.uint8),
               'synthetic non-clock': lambda: synthetic.make_no_clocks(4, seed=7, image_size=75)}[picture]()
   assert np.all(reader.clock_probability(reader.outputs(pictures)) < reader.no_clock_below)
 
 
-def test_the_default_reader_calls_every_real_sample_photo_a_clock():
-  reader = readers.open_reader('any')
+def test_the_default_reader_calls_every_real_sample_photo_a_clock(default_reader):
+  reader = default_reader
   paths = sorted(glob.glob(os.path.join(os.path.dirname(__file__), 'data', 'real-clock-samples', '*.png')))
   photos_read = np.stack([photos.load(path, reader.image_size) for path in paths])
   assert np.all(reader.clock_probability(reader.outputs(photos_read)) >= reader.no_clock_below)

@@ -39,18 +39,18 @@ def test_fresh_clocks_are_new_every_key_and_the_same_for_the_same_key(small_conf
 
 
 def test_other_clocks_are_clocks_of_other_designs_labelled_no_clock(small_config):
-  """--other_clocks: after the Leiden clocks and the pictures without a clock, clocks of every other design, all
-  labelled as no clock."""
-  source = _source(small_config, fresh_data=True, no_clock=0.25, other_clocks=0.25,
-                   representation_options={'presence': True})
+  """--other_clocks: after the Leiden clocks (and any pictures without a clock, which training always has beside
+  them), clocks of every other design, labelled as no clock."""
+  assert _source(small_config, fresh_data=True, no_clock=0.1, other_clocks=0.2,
+                 representation_options={'presence': True}).other_clocks == 0.2
   key = jax.random.key(1)
-  images, labels = source.batch(None, jnp.zeros(8, jnp.int32), key, 0)
+  images, labels = sources.FreshClocks(48, other_clocks=0.5).batch(None, jnp.zeros(8, jnp.int32), key, 0)
   assert images.shape == (8, 48, 48)
   np.testing.assert_array_equal(labels[4:], np.tile(representations.NO_CLOCK, (4, 1)))
   assert np.all(np.asarray(labels[:4]) >= 0)
-  others = render.render_clocks(jax.random.fold_in(key, 2), render.random_labels(jax.random.fold_in(key, 3), 2), 48,
+  others = render.render_clocks(jax.random.fold_in(key, 2), render.random_labels(jax.random.fold_in(key, 3), 4), 48,
                                 designs='others')
-  np.testing.assert_array_equal(images[6:], others)
+  np.testing.assert_array_equal(images[4:], others)
 
 
 def test_held_out_styles_render_the_seen_styles_only_for_training(small_config):

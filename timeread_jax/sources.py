@@ -72,13 +72,16 @@ class FreshClocks:
     labels = render.random_labels(label_key, indices.shape[0] - num_empty - num_other)
     images = render.render_clocks(render_key, labels, self.image_size, styles=self.styles, designs=self.designs,
                                   turn=self.turn(step))
-    if not num_empty:
-      return images, labels
-    negatives = [render.render_no_clock(jax.random.fold_in(key, 1), num_empty, self.image_size, designs=self.designs)]
+    negatives = []
+    if num_empty:
+      negatives.append(render.render_no_clock(jax.random.fold_in(key, 1), num_empty, self.image_size,
+                                              designs=self.designs))
     if num_other:
       other_labels = render.random_labels(jax.random.fold_in(key, 3), num_other)
       negatives.append(render.render_clocks(jax.random.fold_in(key, 2), other_labels, self.image_size,
                                             designs='others', turn=self.turn(step)))
+    if not negatives:
+      return images, labels
     no_clock = jnp.tile(jnp.array(representations.NO_CLOCK, labels.dtype), (num_empty + num_other, 1))
     return jnp.concatenate([images, *negatives]), jnp.concatenate([labels, no_clock])
 

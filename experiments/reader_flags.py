@@ -29,7 +29,7 @@ def rotations(reader: readers.Reader | readers.Ensemble | readers.Cascade) -> in
 
 
 def load() -> readers.Reader | readers.Ensemble | readers.Cascade:
-  """The named reader (or ensemble); a reader that cannot be used is an errors.UserError."""
+  """The named reader (an ensemble of several, or a cascade); a reader that cannot be used is an errors.UserError."""
   if not _READER.value:
     cli.fail('--reader is empty: name a workdir or a saved reader, or leave the flag out for the shipped any-clock one')
   loaded = [readers.open_reader(name) for name in _READER.value]

@@ -190,5 +190,7 @@ MODELS = {
 
 
 def build(name: str, num_outputs: int, **options) -> nn.Module:
-  """The model called `name` with a head of `num_outputs`, e.g. build('mlp', 10, dropout=0.5)."""
+  """The model called `name` with a head of `num_outputs`, e.g. build('mlp', 10, dropout=0.5). Lists (as a config
+  read from JSON holds them) become tuples, so that equal models hash alike and share their compiled programs."""
+  options = {key: tuple(value) if isinstance(value, list) else value for key, value in options.items()}
   return MODELS[name](num_outputs=num_outputs, **options)

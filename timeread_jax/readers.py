@@ -6,6 +6,7 @@ the picture turns, so `outputs` can average the reader over a few small rotation
 augmentation), and an `Ensemble` averages several readers: independently trained readers misread different clocks.
 """
 import dataclasses
+import functools
 import json
 import os
 
@@ -75,15 +76,10 @@ class Reader(_Reading):
     self.no_clock_below = no_clock_below
     network = build.network(config)
     self.model, self.representation = network.model, network.representation
-    self._apply = jax.jit(self._apply_rotated)
 
   @property
   def image_size(self) -> int:
     return self.config.image_size
-
-  def _apply_rotated(self, variables, images, degrees):
-    rotated = _rotate(images.astype(jnp.float32), jnp.radians(degrees))
-    return self.model.apply(variables, build.model_input(rotated / 255, jnp.dtype(self.config.dtype)), train=False)
 
   def outputs(self, images: np.ndarray, rotations: int | None = None) -> np.ndarray:
     """Raw head outputs float32 (N, num_outputs) for uint8 pictures (N, S, S) of any size S (made the reader's
@@ -97,7 +93,7 @@ class Reader(_Reading):
     batches = []
     for start in range(0, len(padded), size):
       batch = jnp.asarray(padded[start:start + size])
-      views = [self._apply(self.variables, batch, jnp.float32(angle)) for angle in angles]
+      views = [_apply_rotated(self.model, self.variables, batch, jnp.float32(angle)) for angle in angles]
       batches.append(np.asarray(jnp.mean(jnp.stack(views), 0), np.float32))
     return np.concatenate(batches)[:len(images)]
 
@@ -297,6 +293,12 @@ def initial_variables(path: str, config: Config) -> dict:
     return reader.variables
   return {collection: {name: value for name, value in tree.items() if name != 'head'}
           for collection, tree in reader.variables.items()}
+
+
+@functools.partial(jax.jit, static_argnums=0)  # readers of equal models share one compiled program
+def _apply_rotated(model, variables, images, degrees):
+  rotated = _rotate(images.astype(jnp.float32), jnp.radians(degrees))
+  return model.apply(variables, build.model_input(rotated / 255, model.dtype), train=False)
 
 
 def _rotate(images: jax.Array, angle: jax.Array) -> jax.Array:

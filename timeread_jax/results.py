@@ -14,7 +14,6 @@ import numpy as np
 
 from timeread_jax import distributed
 from timeread_jax import files
-from timeread_jax import plots
 from timeread_jax import representations
 from timeread_jax.config import Config
 
@@ -81,6 +80,7 @@ def write_results(config: Config, workdir: str, seed_dirs: list[str], progress, 
                  'device': f'{jax.device_count()} x {jax.devices()[0].device_kind}',
                  'config': dataclasses.asdict(dataclasses.replace(config, seed=seed))})
     if distributed.is_main_process():
+      from timeread_jax import plots  # pylint: disable=g-import-not-at-top  (matplotlib: 0.4 s that a reader never needs)
       files.write_json(os.path.join(seed_dir, 'results.json'), runs[-1])
       headline = representation.headline
       plots.learning_curves(os.path.join(seed_dir, 'plots', 'learning_curves.png'), history, headline,

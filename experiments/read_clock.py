@@ -6,8 +6,9 @@
 Each photo (PNG, JPEG, BMP, GIF, TIFF or WebP, any size and colour) is converted to grayscale, centre-cropped to
 a square, resized to the reader's size (75 or 150 px) and min-max stretched, as every picture a reader reads. The
 reader is the default one that ships with the project, for any analog clock: a cascade in which a Leiden reader
-that knows its own clock picks out the report's Leiden wall clock, which the Leiden reader reads, and the any-clock
-reader reads every other clock (--reader=leiden or any_clock: one of them alone). --reader also takes any trained
+that knows its own clock picks out the report's Leiden wall clock, which the Leiden reader reads, and two any-clock
+readers multiplied read every other clock, 720 classes and two heads (--reader=leiden, any_classes or any_clock:
+one of them alone). --reader also takes any trained
 clock workdir's best checkpoint or a saved reader file; several, comma-separated, read as one ensemble (their
 outputs averaged).
 A reader with a presence output (trained with --no_clock) prints `path<TAB>no clock` for a picture it finds no

@@ -96,21 +96,27 @@ def test_a_cascade_reads_with_its_gate_the_clocks_it_calls_its_own_and_the_other
   gate, then = _presence_reader(small_config, 1, 50.0), _presence_reader(small_config, 3, 0.0)
   then.rotations = 3
   cascade = readers.Cascade(gate, then)
-  np.testing.assert_allclose(cascade.outputs(images), gate.outputs(images, 3))
-  assert cascade.rotations == 3 and cascade.no_clock_below == 0.6
+  own = cascade.representation.first.num_outputs  # the columns of its own clocks' readings: time, then presence
+  reads = cascade.outputs(images)
+  np.testing.assert_allclose(reads[:, :own], gate.outputs(images, 3))
+  np.testing.assert_array_equal(cascade.times(reads), gate.times(gate.outputs(images, 3)))
+  assert not reads[:, -1].any() and cascade.rotations == 3 and cascade.no_clock_below == 0.6
   # sure it is not its clock, or sure by its own threshold only (sigmoid(0.3) = 0.57, between 0.5 and then's 0.6,
   # where the cascade would call its reading "no clock"): the next reader reads it
   gate.no_clock_below = 0.5
   for bias in (-50.0, 0.3):
     gate.variables['params']['head']['bias'][-1] = bias
-    np.testing.assert_allclose(cascade.outputs(images), then.outputs(images, 3))
-  # another reader, without a presence output, reads the gate's clocks; the gate's presence logit fills its column
+    reads = cascade.outputs(images)
+    np.testing.assert_allclose(reads[:, own:-1], then.outputs(images, 3))
+    np.testing.assert_array_equal(cascade.times(reads), then.times(then.outputs(images, 3)))
+    np.testing.assert_allclose(cascade.clock_probability(reads), then.clock_probability(then.outputs(images, 3)))
+  # another reader, without a presence output, reads the gate's clocks; the gate's presence logit is beside it
   gate.variables['params']['head']['bias'][-1] = 50.0
   reader = readers.Reader(small_config(), jax.tree.map(np.array, build.network(small_config()).init(
       {'params': jax.random.key(5), 'dropout': jax.random.key(6)})))
   reads = readers.Cascade(gate, then, reader).outputs(images)
-  np.testing.assert_allclose(reads[:, :-1], reader.outputs(images, 3))
-  np.testing.assert_allclose(reads[:, -1], gate.outputs(images, 3)[:, -1])
+  np.testing.assert_allclose(reads[:, :own - 1], reader.outputs(images, 3))
+  np.testing.assert_allclose(reads[:, own - 1], gate.outputs(images, 3)[:, -1])
   with pytest.raises(ConfigError, match='train it with --no_clock and --other_clocks'):
     readers.Cascade(reader, then)
 
@@ -120,12 +126,29 @@ def test_a_cascade_is_named_gate_own_then(tmp_path):
   name = f'{gate}:{readers.SHIPPED["leiden"]}+{then}'
   assert readers.where(name) == name
   assert readers.where('any') == ':'.join([readers.SHIPPED['leiden_own'], readers.SHIPPED['leiden']]) + '+' + \
-      readers.SHIPPED['any_clock']
+      readers.SHIPPED['any_classes'] + '*' + readers.SHIPPED['any_clock']
   with pytest.raises(ConfigError, match=f'{gate}: no such workdir or reader file'):
     readers.open_reader(name)
   shipped = readers.open_reader('any')
-  assert [part.config.other_clocks > 0 for part in (shipped.gate, shipped.own, shipped.then)] == [True, False, False]
-  assert shipped.own.config.designs == 'leiden' and shipped.then.config.designs == 'all'
+  parts = (shipped.gate, shipped.own, shipped.then.classes, shipped.then.hands)
+  assert [part.config.other_clocks > 0 for part in parts] == [True, False, False, False]
+  assert [part.config.designs for part in parts] == ['leiden', 'leiden', 'all', 'all']
+  assert [part.config.representation for part in parts] == ['twohead', 'twohead', 'classify', 'twohead']
+
+
+def test_a_product_reads_the_outputs_of_its_class_reader_beside_its_two_heads(small_config):
+  images = np.random.default_rng(1).integers(0, 256, (3, 75, 75), dtype=np.uint8)
+  config = small_config(representation='classify', representation_options={'num_classes': 720})
+  classes = readers.Reader(config, jax.tree.map(np.array, build.network(config).init(
+      {'params': jax.random.key(7), 'dropout': jax.random.key(8)})), rotations=3)
+  hands = _presence_reader(small_config, 9, 0.0)
+  product = readers.Product(classes, hands)
+  reads = product.outputs(images)
+  np.testing.assert_allclose(reads, np.concatenate([classes.outputs(images, 3), hands.outputs(images, 3)], -1))
+  assert product.rotations == 3 and product.no_clock_below == 0.6
+  np.testing.assert_allclose(product.clock_probability(reads), hands.clock_probability(hands.outputs(images, 3)))
+  with pytest.raises(ConfigError, match='a product reads with a class reader and a two-head reader'):
+    readers.Product(hands, classes)
 
 
 def test_rotate_turns_clockwise_about_the_centre():
@@ -172,7 +195,7 @@ def test_fresh_head_keeps_the_trunk_of_a_reader_of_another_representation(traine
   assert _leaves_equal({k: v for k, v in first_seed.items() if k != head}, trunk['params'])
   with pytest.raises(ConfigError, match='another model_options'):
     readers.initial_variables(workdir, dataclasses.replace(periodic, model_options={'widths': [8, 8, 16, 32]}))
-  with pytest.raises(ConfigError, match='names a cascade of readers'):
+  with pytest.raises(ConfigError, match='names a cascade or product of readers'):
     readers.initial_variables('leiden_own+any_clock', periodic)
 
 

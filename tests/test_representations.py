@@ -6,6 +6,7 @@ import pytest
 
 from timeread_jax import dial
 from timeread_jax import representations
+from timeread_jax.errors import ConfigError
 
 ALL_TIMES = np.stack(np.divmod(np.arange(720), 60), -1)  # every minute of the dial as (hour, minute)
 
@@ -220,3 +221,36 @@ def test_a_presence_output_learns_a_clock_from_none_and_a_picture_without_one_co
   np.testing.assert_allclose(present.decode(sure_clock), plain.decode(time_outputs))  # the time reads alike
   assert 'clock_accuracy' in representations.statistics(present)
   assert 'clock_accuracy' not in representations.statistics(plain)
+
+
+def test_a_product_reads_the_minute_of_the_classes_in_the_hour_of_the_two_heads():
+  """Classes torn between 2:05 and 8:05 read 2:05 when the hour head says 2; sure classes read their minute where
+  the minute hand is a little off; where the classes are flat, the two heads read alone."""
+  product = representations.Product(representations.ClockClassify(720), representations.TwoHead())
+  classes = np.full((3, 720), -20.0)
+  classes[0, [125, 485]] = 5.0  # 2:05 or 8:05
+  classes[1, 125] = 10.0
+  classes[2] = 0.0
+  hours = np.full((3, 12), 0.01)
+  hours[:, 2] = 0.89
+  outputs = jnp.concatenate([jnp.asarray(classes, jnp.float32), _twohead_outputs(hours, [5, 7, 40])], -1)
+  assert product.num_outputs == 720 + 14 and not product.presence
+  np.testing.assert_array_equal(product.decode(outputs), [125, 125, 160])
+  assert float(product.confidence(outputs)[1]) > 0.99
+  labels = jnp.array([[2, 5], [2, 5], [2, 40]])
+  np.testing.assert_allclose(product.loss(outputs, labels), representations.ClockClassify(720).loss(
+      outputs[:, :720], labels) + representations.TwoHead().loss(outputs[:, 720:], labels), rtol=1e-6)
+  with pytest.raises(ConfigError, match='a class reader and a two-head reader'):
+    representations.Product(representations.TwoHead(), representations.ClockClassify(720))
+
+
+def test_either_reads_each_picture_with_the_reading_its_flag_names():
+  either = representations.Either(representations.TwoHead(presence=True), representations.ClockClassify(720))
+  hours = np.full((2, 12), 0.01)
+  hours[:, 4] = 0.89
+  first = jnp.concatenate([_twohead_outputs(hours, [30, 30]), jnp.array([[-30.0], [-30.0]])], -1)
+  second = jax.nn.one_hot(jnp.array([100, 100]), 720) * 20
+  outputs = jnp.concatenate([first, second, jnp.array([[0.0], [1.0]])], -1)
+  np.testing.assert_allclose(either.decode(outputs), [270, 100], atol=1e-3)
+  np.testing.assert_allclose(either.clock_probability(outputs), [0, 1], atol=1e-6)
+  assert either.presence and either.num_outputs == 15 + 720 + 1

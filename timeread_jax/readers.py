@@ -26,13 +26,14 @@ from timeread_jax.config import Config
 from timeread_jax.errors import ConfigError
 
 # The readers that ship with the project, by name (each .json beside it says how it was trained): the Leiden wall
-# clock's, one for any analog clock, and the Leiden reader that knows its own clock; 'any', the default, is the
-# cascade of the three.
+# clock's, two for any analog clock (two heads, and 720 classes), and the Leiden reader that knows its own clock;
+# 'any', the default, is the cascade of them, whose any-clock reader is the product of the two.
 _PRETRAINED = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'pretrained')
 SHIPPED = {'leiden': os.path.join(_PRETRAINED, 'clock_reader.msgpack'),
            'any_clock': os.path.join(_PRETRAINED, 'any_clock_reader.msgpack'),
+           'any_classes': os.path.join(_PRETRAINED, 'any_classes_reader.msgpack'),
            'leiden_own': os.path.join(_PRETRAINED, 'leiden_own_reader.msgpack'),
-           'any': 'leiden_own:leiden+any_clock'}
+           'any': 'leiden_own:leiden+any_classes*any_clock'}
 BATCH_SIZE = 250
 ROTATION_STEP_DEGREES = 6  # test-time rotations: 0, then +-6, +-12... degrees
 
@@ -42,9 +43,7 @@ class _Reading:
 
   def clock_probability(self, outputs: np.ndarray) -> np.ndarray:
     """(N,) how likely each picture shows a clock: a presence output's (TwoHead(presence=True)), else 1."""
-    if not getattr(self.representation, 'presence', False):
-      return np.ones(len(outputs), np.float32)
-    return np.asarray(self.representation.clock_probability(jnp.asarray(outputs)))
+    return np.asarray(representations.clock_probability(self.representation, jnp.asarray(outputs)))
 
   def times(self, outputs: np.ndarray) -> np.ndarray:
     """Raw outputs -> int (N, 2) (hour, minute), rounded to the nearest minute of the dial."""
@@ -137,12 +136,38 @@ class Ensemble(_Reading):
     return np.mean([reader.outputs(images, rotations or self.rotations) for reader in self.readers], 0)
 
 
+class Product(_Reading):
+  """A 720-class reader and a two-head reader as one (representations.Product): on every design of the synthetic
+  clocks it reads more of them within a minute than either, and misses by an hour less often than the classes."""
+
+  def __init__(self, classes: '_Reading', hands: '_Reading'):
+    self.classes, self.hands = classes, hands
+    self.representation = representations.Product(classes.representation, hands.representation)
+
+  @property
+  def image_size(self) -> int:
+    return max(self.classes.image_size, self.hands.image_size)
+
+  @property
+  def rotations(self) -> int:
+    return max(self.classes.rotations, self.hands.rotations)
+
+  @property
+  def no_clock_below(self) -> float:
+    return self.hands.no_clock_below
+
+  def outputs(self, images: np.ndarray, rotations: int | None = None) -> np.ndarray:
+    count = rotations or self.rotations
+    return np.concatenate([self.classes.outputs(images, count), self.hands.outputs(images, count)], -1)
+
+
 class Cascade(_Reading):
   """A reader that knows one clock before one for every clock: `gate` (a reader trained with --other_clocks, which
   calls clocks of other designs "no clock") picks the pictures of its own clock, where its clock probability clears
-  both its threshold and `then`'s; `own` (the gate itself unless given) reads those and `then` every other picture.
+  both its threshold and `then`'s; `own` (the gate itself unless given; a two-head reader) reads those, the gate's
+  presence logit beside its time, and `then` every other picture, in any representation (representations.Either).
   So the Leiden clock gets the Leiden reader and any other clock the any-clock reader. All read with one view
-  count, the largest of theirs, and alike but for the presence output, whose column the gate's fills for its own.
+  count, the largest of theirs.
   """
 
   def __init__(self, gate: Reader, then: '_Reading', own: '_Reading | None' = None):
@@ -150,11 +175,12 @@ class Cascade(_Reading):
       raise ConfigError('the gate of a cascade says which clocks are its own: train it with --no_clock and '
                         '--other_clocks')
     self.gate, self.then, self.own = gate, then, own or gate
-    self.representation = then.representation
-    for reader in (self.gate, self.own):
-      if not representations.same_reading(_time_reading(reader.representation), _time_reading(self.representation)):
-        raise ConfigError(f'a cascade reads with readers that decode alike: {reader.representation} is not read as '
-                          f'{self.representation}')
+    try:
+      own_reading = dataclasses.replace(_time_reading(self.own.representation), presence=True)
+    except TypeError:
+      raise ConfigError(f'a cascade reads its own clocks with a two-head reader, not {self.own.representation}') \
+          from None
+    self.representation = representations.Either(own_reading, then.representation)
 
   @property
   def image_size(self) -> int:
@@ -172,13 +198,13 @@ class Cascade(_Reading):
     images, count = np.asarray(images), rotations or self.rotations
     gate = self.gate.outputs(images, count)
     own = self.gate.clock_probability(gate) >= max(self.gate.no_clock_below, self.then.no_clock_below)
-    outputs = np.empty((len(images), self.representation.num_outputs), np.float32)
+    time = self.representation.first.num_outputs - 1  # the own reader's time outputs, then the gate's presence
+    outputs = np.zeros((len(images), self.representation.num_outputs), np.float32)
     if own.any():
       read = gate[own] if self.own is self.gate else self.own.outputs(images[own], count)
-      presence = [gate[own, -1:]] if getattr(self.representation, 'presence', False) else []
-      outputs[own] = np.concatenate([read[:, :_time_reading(self.representation).num_outputs], *presence], -1)
+      outputs[own, :time], outputs[own, time] = read[:, :time], gate[own, -1]
     if not own.all():
-      outputs[~own] = self.then.outputs(images[~own], count)
+      outputs[~own, time + 1:-1], outputs[~own, -1] = self.then.outputs(images[~own], count), 1
     return outputs
 
 
@@ -243,25 +269,31 @@ def from_workdir(workdir: str) -> Reader:
   return Reader(config, jax.tree.map(lambda x: x[0], weights))
 
 
-def open_reader(name: str) -> 'Reader | Cascade':
-  """A shipped reader by name (SHIPPED), a training workdir's reader, a saved reader's file, or a Cascade of these
-  written 'GATE+THEN' or 'GATE:OWN+THEN'."""
+def open_reader(name: str) -> '_Reading':
+  """A shipped reader by name (SHIPPED), a training workdir's reader, a saved reader's file, or of these a Cascade
+  written 'GATE+THEN' or 'GATE:OWN+THEN', or a Product written 'CLASSES*HANDS'."""
   spec = SHIPPED.get(name, name)
   if '+' in spec:
     gate, own, then = _cascade_parts(spec)
     return Cascade(open_reader(gate), open_reader(then), open_reader(own) if own else None)
+  if '*' in spec:
+    classes, hands = spec.split('*', 1)
+    return Product(open_reader(classes), open_reader(hands))
   if not os.path.exists(spec):
     raise ConfigError(f'{spec}: no such workdir or reader file (a training workdir, or a .msgpack with its .json)')
   return from_workdir(spec) if os.path.isdir(spec) else load(spec)
 
 
 def where(name: str) -> str:
-  """The files a reader name stands for, as absolute paths in the name's form ('GATE:OWN+THEN' for a cascade)."""
+  """The files a reader name stands for, as absolute paths in the name's form ('GATE:OWN+THEN' for a cascade,
+  'CLASSES*HANDS' for a product)."""
   spec = SHIPPED.get(name, name)
-  if '+' not in spec:
-    return os.path.abspath(spec)
-  gate, own, then = _cascade_parts(spec)
-  return where(gate) + (f':{where(own)}' if own else '') + f'+{where(then)}'
+  if '+' in spec:
+    gate, own, then = _cascade_parts(spec)
+    return where(gate) + (f':{where(own)}' if own else '') + f'+{where(then)}'
+  if '*' in spec:
+    return '*'.join(where(part) for part in spec.split('*', 1))
+  return os.path.abspath(spec)
 
 
 def _cascade_parts(spec: str) -> tuple[str, str, str]:
@@ -281,7 +313,7 @@ def initial_variables(path: str, config: Config) -> dict:
   `fresh_head` of another representation, is a ConfigError naming what differs."""
   reader = open_reader(path)
   if not isinstance(reader, Reader):
-    raise ConfigError(f'--init_from={path} names a cascade of readers: start from one of them')
+    raise ConfigError(f'--init_from={path} names a cascade or product of readers: start from one of them')
   theirs, ours = config_lib.to_json(reader.config), config_lib.to_json(config)
   for field in _TRUNK_FIELDS + (() if config.fresh_head else _HEAD_FIELDS):
     if theirs[field] != ours[field]:

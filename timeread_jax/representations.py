@@ -350,6 +350,113 @@ class Periodic:
     return _clock_metrics(self.decode(outputs), labels)
 
 
+def clock_probability(representation: ClockReading, outputs: jax.Array) -> jax.Array:
+  """(N,) how likely each picture shows a clock: a presence output's, else 1."""
+  if not getattr(representation, 'presence', False):
+    return jnp.ones(outputs.shape[:-1], jnp.float32)
+  return representation.clock_probability(outputs)
+
+
+# Readings of several readers' outputs side by side (readers.Product, readers.Cascade); no model trains with them.
+
+@dataclasses.dataclass(frozen=True)
+class Product:
+  """A class reading and a two-head reading multiplied over the 720 minutes of the dial: each minute scores the
+  classes' log-probability, plus `hour_weight` times the hour softmax's of its hour and `minute_weight` times the
+  cosine between it and the two heads' minute hand; the best score is the reading. The classes read the minute
+  exactly where they see the hands, the hour head misses the hour less often (docs/results.md). Outputs: the
+  classes' then the two heads'; the loss is the sum of theirs, the clock probability the two heads'. The weights
+  were chosen on a synthetic validation render of every design (docs/results.md, "Classes times two heads").
+  """
+  classes: ClockClassify
+  hands: TwoHead
+  hour_weight: float = 3.0
+  minute_weight: float = 0.5
+  statistics: ClassVar = _CSE
+  headline: ClassVar = 'cse_minutes'
+
+  def __post_init__(self):
+    if not isinstance(self.classes, ClockClassify) or not isinstance(self.hands, TwoHead) or \
+        self.hands.minute != 'sincos':
+      raise ConfigError(f'a product reads with a class reader and a two-head reader of the minute hand\'s (sin, '
+                        f'cos), not {self.classes} and {self.hands}')
+
+  @property
+  def num_outputs(self):
+    return self.classes.num_outputs + self.hands.num_outputs
+
+  @property
+  def presence(self):
+    return self.hands.presence
+
+  def _split(self, outputs):
+    return outputs[..., :self.classes.num_outputs], outputs[..., self.classes.num_outputs:]
+
+  def scores(self, outputs):
+    """(N, 720) each minute of the dial's score."""
+    classes, hands = self._split(outputs.astype(jnp.float32))
+    minutes = jnp.arange(dial.MINUTES_PER_DIAL)
+    hand = _circle_fraction(hands[..., 12:14]) * 60
+    return (jax.nn.log_softmax(classes, -1)[..., minutes // self.classes.minutes_per_class]
+            + self.hour_weight * jax.nn.log_softmax(hands[..., :12], -1)[..., minutes // 60]
+            + self.minute_weight * jnp.cos(TAU * (minutes % 60 - hand[..., None]) / 60))
+
+  def decode(self, outputs):
+    return jnp.argmax(self.scores(outputs), -1).astype(jnp.float32)
+
+  def confidence(self, outputs):
+    """The reading's share of the scores' softmax."""
+    return jnp.max(jax.nn.softmax(self.scores(outputs), -1), -1)
+
+  def clock_probability(self, outputs):
+    return clock_probability(self.hands, self._split(outputs)[1])
+
+  def loss(self, outputs, labels):
+    classes, hands = self._split(outputs)
+    return self.classes.loss(classes, labels) + self.hands.loss(hands, labels)
+
+  def metrics(self, outputs, labels):
+    return _clock_metrics(self.decode(outputs), labels)
+
+
+@dataclasses.dataclass(frozen=True)
+class Either:
+  """One of two readings for each picture: outputs the first's, then the second's, then a flag, positive where the
+  second reads the picture (a cascade's readers: its own clock's, and the next one's for every other picture)."""
+  first: ClockReading
+  second: ClockReading
+  statistics: ClassVar = _CSE
+  headline: ClassVar = 'cse_minutes'
+
+  @property
+  def num_outputs(self):
+    return self.first.num_outputs + self.second.num_outputs + 1
+
+  @property
+  def presence(self):
+    return getattr(self.first, 'presence', False) or getattr(self.second, 'presence', False)
+
+  def _pick(self, outputs, read):
+    size = self.first.num_outputs
+    first, second = outputs[..., :size], outputs[..., size:-1]
+    return jnp.where(outputs[..., -1] > 0, read(self.second, second), read(self.first, first))
+
+  def decode(self, outputs):
+    return self._pick(outputs, lambda representation, part: representation.decode(part).astype(jnp.float32))
+
+  def confidence(self, outputs):
+    return self._pick(outputs, lambda representation, part: representation.confidence(part))
+
+  def clock_probability(self, outputs):
+    return self._pick(outputs, clock_probability)
+
+  def loss(self, outputs, labels):
+    return self._pick(outputs, lambda representation, part: representation.loss(part, labels))
+
+  def metrics(self, outputs, labels):
+    return _clock_metrics(self.decode(outputs), labels)
+
+
 REPRESENTATIONS = {
     'categorical': Categorical,
     'classify': ClockClassify,

@@ -26,8 +26,9 @@ flags.DEFINE_enum('designs', 'leiden', ['leiden', 'all'], 'The synthetic clocks:
 flags.DEFINE_bool('held_out_styles', False, 'Train on some dial styles and floors (with --designs=all: some designs), '
                   'validate and test on unseen ones (synthetic data only): does a change generalize, or fit what it '
                   'saw?')
-flags.DEFINE_float('no_clock', 0.0, 'With --fresh_data and two heads: the share of training pictures that show no '
-                   'clock at all, so that the reader learns to say "no clock" (a presence output).')
+flags.DEFINE_float('no_clock', 0.0, 'With --fresh_data and two heads (clock_twohead, clock_product): the share of '
+                   'training pictures that show no clock at all, so that the reader learns to say "no clock" (a '
+                   'presence output).')
 flags.DEFINE_float('other_clocks', 0.0, 'With --designs=leiden and --no_clock: the share of training pictures that '
                    'show a clock of another design, taught as "no clock": a Leiden reader that knows its own clock.')
 flags.DEFINE_string('init_from', '', 'Start from the weights of this trained reader (a clock workdir or a saved '

@@ -23,7 +23,7 @@ def _run(module, *args, env=None):
 
 def _smoke_flags(workdir, clock_dir):
   return [f'--workdir={workdir}', f'--clock_data_dir={clock_dir}', '--nofresh_data', '--turn_warmup_epochs=0',
-          '--image_size=75', '--epochs=1', '--batch_size=16',
+          '--image_size=75', '--epochs=1', '--batch_size=16', '--no_clock=0',  # stored clocks: none without one
           '--trunk=report_clock_cnn', '--widths=']  # the small trunk, not the flagfile's
 
 
@@ -34,7 +34,8 @@ FLAGFILES = sorted(glob.glob(os.path.join(ROOT, 'experiments/flags/clock_*/*.fla
 
 
 @pytest.mark.parametrize('module, variant', [('clock_twohead', 'base'), ('clock_classify', '720'),
-                                             ('clock_regress', 'cyclic'), ('clock_periodic', 'hands')])
+                                             ('clock_regress', 'cyclic'), ('clock_periodic', 'hands'),
+                                             ('clock_product', 'any')])
 def test_every_clock_experiment_runs_an_epoch(module, variant, clock_dir, tmp_path):
   result = _run(module, f'--flagfile=experiments/flags/{module}/{variant}.flags', *_smoke_flags(tmp_path, clock_dir))
   assert result.returncode == 0, result.stderr[-2000:]
@@ -49,7 +50,7 @@ def test_every_clock_flagfile_parses_to_its_own_workdir():
   """Variants are read in-process: all clock experiment modules' flags can live in one FlagValues."""
   import importlib  # pylint: disable=g-import-not-at-top
   from absl import flags  # pylint: disable=g-import-not-at-top
-  for name in ('clock_twohead', 'clock_periodic', 'clock_classify', 'clock_regress'):
+  for name in ('clock_twohead', 'clock_periodic', 'clock_classify', 'clock_regress', 'clock_product'):
     importlib.import_module(f'experiments.{name}')
   workdirs = set()
   for flagfile in FLAGFILES:

@@ -254,3 +254,18 @@ def test_either_reads_each_picture_with_the_reading_its_flag_names():
   np.testing.assert_allclose(either.decode(outputs), [270, 100], atol=1e-3)
   np.testing.assert_allclose(either.clock_probability(outputs), [0, 1], atol=1e-6)
   assert either.presence and either.num_outputs == 15 + 720 + 1
+
+
+def test_a_product_trained_on_a_picture_without_a_clock_learns_only_that_there_is_none():
+  product = representations.build('product', presence=True)
+  assert product == representations.Product(representations.ClockClassify(720), representations.TwoHead(presence=True))
+  outputs = jnp.asarray(np.random.default_rng(2).normal(size=(2, product.num_outputs)), jnp.float32)
+  labels = jnp.array([[3, 40], list(representations.NO_CLOCK)])
+  hands = representations.TwoHead(presence=True)
+  np.testing.assert_allclose(product.loss(outputs, labels), [
+      float(representations.ClockClassify(720).loss(outputs[:1, :720], labels[:1])[0]
+            + hands.loss(outputs[:1, 720:], labels[:1])[0]),
+      float(hands.loss(outputs[1:, 720:], labels[1:])[0])], rtol=1e-5)
+  metrics = product.metrics(outputs, labels)
+  assert float(metrics['cse_minutes'][1]) == 0 and set(metrics) == {'cse_minutes', 'clock_accuracy'}
+  assert set(representations.statistics(product)) >= {'loss', 'cse_minutes', 'within_5_minutes', 'clock_accuracy'}

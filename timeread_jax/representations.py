@@ -357,7 +357,8 @@ def clock_probability(representation: ClockReading, outputs: jax.Array) -> jax.A
   return representation.clock_probability(outputs)
 
 
-# Readings of several readers' outputs side by side (readers.Product, readers.Cascade); no model trains with them.
+# Readings of several outputs side by side: of two readers (readers.Product, readers.Cascade), or of one trunk's
+# heads (clock_product trains a Product).
 
 @dataclasses.dataclass(frozen=True)
 class Product:
@@ -365,14 +366,14 @@ class Product:
   classes' log-probability, plus `hour_weight` times the hour softmax's of its hour and `minute_weight` times the
   cosine between it and the two heads' minute hand; the best score is the reading. The classes read the minute
   exactly where they see the hands, the hour head misses the hour less often (docs/results.md). Outputs: the
-  classes' then the two heads'; the loss is the sum of theirs, the clock probability the two heads'. The weights
-  were chosen on a synthetic validation render of every design (docs/results.md, "Classes times two heads").
+  classes' then the two heads', of two readers or of one trunk's three heads; the loss is the sum of theirs (a
+  picture without a clock costs the classes nothing), the clock probability the two heads'. The weights were
+  chosen on a synthetic validation render of every design (docs/results.md, "Classes times two heads").
   """
   classes: ClockClassify
   hands: TwoHead
   hour_weight: float = 3.0
   minute_weight: float = 0.5
-  statistics: ClassVar = _CSE
   headline: ClassVar = 'cse_minutes'
 
   def __post_init__(self):
@@ -388,6 +389,10 @@ class Product:
   @property
   def presence(self):
     return self.hands.presence
+
+  @property
+  def statistics(self):
+    return {**_CSE, **{name: value for name, value in self.hands.statistics.items() if name == 'clock_accuracy'}}
 
   def _split(self, outputs):
     return outputs[..., :self.classes.num_outputs], outputs[..., self.classes.num_outputs:]
@@ -413,10 +418,22 @@ class Product:
 
   def loss(self, outputs, labels):
     classes, hands = self._split(outputs)
-    return self.classes.loss(classes, labels) + self.hands.loss(hands, labels)
+    clock = labels[..., 0] >= 0
+    return jnp.where(clock, self.classes.loss(classes, jnp.maximum(labels, 0)), 0.0) + self.hands.loss(hands, labels)
 
   def metrics(self, outputs, labels):
-    return _clock_metrics(self.decode(outputs), labels)
+    """As the two heads' (TwoHead.metrics): a picture without a clock is read right in `cse_minutes`, and with
+    `presence`, `clock_accuracy` says whether each picture was rightly called a clock or not."""
+    clock = labels[..., 0] >= 0
+    measured = {'cse_minutes': jnp.where(clock, _clock_metrics(self.decode(outputs), labels)['cse_minutes'], 0.0)}
+    if self.presence:
+      measured['clock_accuracy'] = self.hands.metrics(self._split(outputs)[1], labels)['clock_accuracy']
+    return measured
+
+
+def _product(num_classes: int = 720, presence: bool = False) -> Product:
+  """The product of one trunk's heads: `num_classes` over the dial, and two heads (with `presence`)."""
+  return Product(ClockClassify(num_classes), TwoHead(presence=presence))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -463,6 +480,7 @@ REPRESENTATIONS = {
     'regress': Regress,
     'twohead': TwoHead,
     'periodic': Periodic,
+    'product': _product,
 }
 
 

@@ -18,6 +18,9 @@ def _inverse_softplus(y):
 def _perfect_outputs(representation, labels):
   """The head outputs a perfect model would give for `labels`."""
   minutes = dial.dial_minutes(labels)
+  if isinstance(representation, representations.Product):
+    return np.concatenate([_perfect_outputs(part, labels) for part in (representation.classes, representation.hands)],
+                          -1)
   if isinstance(representation, representations.ClockClassify):
     return jax.nn.one_hot(representation.encode(labels), representation.num_classes) * 10
   if isinstance(representation, representations.Regress):
@@ -40,6 +43,7 @@ def _perfect_outputs(representation, labels):
     (representations.TwoHead(minute='regress'), 0.01),
     (representations.Periodic(), 0.01),
     (representations.Periodic(hands=True), 0.01),
+    (representations.build('product'), 0),
 ])
 def test_decode_inverts_a_perfect_output(representation, tolerance):
   outputs = jnp.asarray(_perfect_outputs(representation, ALL_TIMES), jnp.float32)

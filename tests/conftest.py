@@ -10,7 +10,7 @@ import tempfile
 # the tests' subprocesses inherit the variable. So no test reads a program compiled by other code.
 _COMPILATION_CACHE = os.path.join(tempfile.gettempdir(), f'timeread-jax-tests-{os.getpid()}')
 os.environ.setdefault('JAX_COMPILATION_CACHE_DIR', _COMPILATION_CACHE)
-os.environ.setdefault('JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS', '0')  # small programs too: most are
+os.environ.setdefault('JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS', '0')  # the small ones too: most are
 
 import pytest  # noqa: E402
 

@@ -8,9 +8,8 @@ a square, resized to the reader's size (75 or 150 px) and min-max stretched, as 
 reader is the default one that ships with the project, for any analog clock: a cascade in which a Leiden reader
 that knows its own clock picks out the report's Leiden wall clock, which the Leiden reader reads, and two any-clock
 readers multiplied read every other clock, 720 classes and two heads (--reader=leiden, any_classes or any_clock:
-one of them alone). --reader also takes any trained
-clock workdir's best checkpoint or a saved reader file; several, comma-separated, read as one ensemble (their
-outputs averaged).
+one of them alone). --reader also takes any trained clock workdir's best checkpoint or a saved reader file;
+several, comma-separated, read as one ensemble (their outputs averaged).
 A reader with a presence output (trained with --no_clock) prints `path<TAB>no clock` for a picture it finds no
 clock in (its clock probability below the threshold chosen on validation when it was exported). --csv writes
 path, hour (0-11, 0 being 12 o'clock, as in the Leiden labels), minute, the reader's confidence (two heads: the

@@ -105,7 +105,20 @@ class Reader(_Reading):
                                           'no_clock_below': self.no_clock_below})
 
 
-class Ensemble(_Reading):
+class _Composite(_Reading):
+  """A reader made of others (`parts`): it reads at the largest of their picture sizes, with the most views."""
+  parts: tuple
+
+  @property
+  def image_size(self) -> int:
+    return max(part.image_size for part in self.parts)
+
+  @property
+  def rotations(self) -> int:
+    return max(part.rotations for part in self.parts)
+
+
+class Ensemble(_Composite):
   """Readers whose raw outputs are averaged, as one reader. They must decode alike (`representations.same_reading`:
   hands read as (sin, cos), say, whatever loss trained them); each sees the pictures at its own size. `score`
   reports the first reader's loss of the averaged outputs."""
@@ -113,7 +126,7 @@ class Ensemble(_Reading):
   def __init__(self, readers: list[Reader]):
     if not readers:
       raise ValueError('an ensemble needs at least one reader')
-    self.readers = readers
+    self.parts = tuple(readers)
     self.representation = readers[0].representation
     for reader in readers[1:]:
       if not representations.same_reading(reader.representation, self.representation):
@@ -121,36 +134,20 @@ class Ensemble(_Reading):
                           f'{self.representation}')
 
   @property
-  def image_size(self) -> int:
-    return max(reader.image_size for reader in self.readers)
-
-  @property
-  def rotations(self) -> int:
-    return max(reader.rotations for reader in self.readers)
-
-  @property
   def no_clock_below(self) -> float:
-    return float(np.mean([reader.no_clock_below for reader in self.readers]))
+    return float(np.mean([reader.no_clock_below for reader in self.parts]))
 
   def outputs(self, images: np.ndarray, rotations: int | None = None) -> np.ndarray:
-    return np.mean([reader.outputs(images, rotations or self.rotations) for reader in self.readers], 0)
+    return np.mean([reader.outputs(images, rotations or self.rotations) for reader in self.parts], 0)
 
 
-class Product(_Reading):
+class Product(_Composite):
   """A 720-class reader and a two-head reader as one (representations.Product): on every design of the synthetic
   clocks it reads more of them within a minute than either, and misses by an hour less often than the classes."""
 
   def __init__(self, classes: '_Reading', hands: '_Reading'):
-    self.classes, self.hands = classes, hands
+    self.classes, self.hands = self.parts = classes, hands
     self.representation = representations.Product(classes.representation, hands.representation)
-
-  @property
-  def image_size(self) -> int:
-    return max(self.classes.image_size, self.hands.image_size)
-
-  @property
-  def rotations(self) -> int:
-    return max(self.classes.rotations, self.hands.rotations)
 
   @property
   def no_clock_below(self) -> float:
@@ -161,7 +158,7 @@ class Product(_Reading):
     return np.concatenate([self.classes.outputs(images, count), self.hands.outputs(images, count)], -1)
 
 
-class Cascade(_Reading):
+class Cascade(_Composite):
   """A reader that knows one clock before one for every clock: `gate` (a reader trained with --other_clocks, which
   calls clocks of other designs "no clock") picks the pictures of its own clock, where its clock probability clears
   both its threshold and `then`'s; `own` (the gate itself unless given; a two-head reader) reads those, the gate's
@@ -175,20 +172,13 @@ class Cascade(_Reading):
       raise ConfigError('the gate of a cascade says which clocks are its own: train it with --no_clock and '
                         '--other_clocks')
     self.gate, self.then, self.own = gate, then, own or gate
+    self.parts = (self.gate, self.own, self.then)
     try:
       own_reading = dataclasses.replace(_time_reading(self.own.representation), presence=True)
     except TypeError:
       raise ConfigError(f'a cascade reads its own clocks with a two-head reader, not {self.own.representation}') \
           from None
     self.representation = representations.Either(own_reading, then.representation)
-
-  @property
-  def image_size(self) -> int:
-    return max(self.gate.image_size, self.own.image_size, self.then.image_size)
-
-  @property
-  def rotations(self) -> int:
-    return max(self.gate.rotations, self.own.rotations, self.then.rotations)
 
   @property
   def no_clock_below(self) -> float:

@@ -1,6 +1,7 @@
 """Where a convnet's training step loses time on this backend: each convolution of the Géron CNN and of ClockNet
 (at 150 px, the 75 px trunk, and the stem of its space-to-depth variant), timed alone, forward, input gradient
-and weight gradient.
+and weight gradient, the last both as lax computes it and as the models do (models.conv_general_dilated: on one
+CPU device, summed over chunks of examples).
 
   python -m experiments.conv_benchmark [--repeats=5] [--batch=N]
 
@@ -13,6 +14,7 @@ import jax
 
 from experiments import cli
 from experiments import timing
+from timeread_jax import models
 
 # (model, batch, input size, input channels, output channels, kernel, stride): every convolution of the models,
 # at their base flagfiles' batch sizes, on 28 px Fashion-MNIST and 150 or 75 px clocks.
@@ -40,9 +42,9 @@ _BATCH = flags.DEFINE_integer('batch', 0, "Batch size of every layer (0: its mod
 
 
 def time_layer(batch: int, size: int, channels: int, features: int, kernel: int, stride: int) -> dict[str, float]:
-  """GFLOP/s of the layer's forward pass, input gradient and weight gradient."""
-  def conv(x, w):
-    return jax.lax.conv_general_dilated(x, w, (stride, stride), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+  """GFLOP/s of the layer's forward pass, input gradient and weight gradient (lax's and the models')."""
+  def conv(x, w, conv_general_dilated=jax.lax.conv_general_dilated):
+    return conv_general_dilated(x, w, (stride, stride), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
 
   x_key, w_key = jax.random.split(jax.random.PRNGKey(0))
   x = jax.random.normal(x_key, (batch, size, size, channels))
@@ -53,6 +55,8 @@ def time_layer(batch: int, size: int, channels: int, features: int, kernel: int,
       'forward': (jax.jit(conv), x, w),
       'input gradient': (jax.jit(lambda x, w, dy: jax.vjp(lambda x: conv(x, w), x)[1](dy)[0]), x, w, dy),
       'weight gradient': (jax.jit(lambda x, w, dy: jax.vjp(lambda w: conv(x, w), w)[1](dy)[0]), x, w, dy),
+      'models\' weight gradient': (jax.jit(lambda x, w, dy: jax.vjp(
+          lambda w: conv(x, w, models.conv_general_dilated), w)[1](dy)[0]), x, w, dy),
   }
   return {name: flops / timing.fastest_seconds(*part, repeats=timing.repeats()) / 1e9 for name, part in parts.items()}
 
@@ -62,8 +66,8 @@ def main(argv):
     cli.fail(f'unexpected arguments: {" ".join(argv[1:])}')
   print(f'GFLOP/s of each convolution alone on {jax.devices()[0].device_kind}, jax {jax.__version__}, best of '
         f'{timing.repeats()} calls\n')
-  print('| model | batch | input | kernel | forward | input gradient | weight gradient |')
-  print('| --- | ---: | --- | --- | ---: | ---: | ---: |')
+  print('| model | batch | input | kernel | forward | input gradient | weight gradient | models\' weight gradient |')
+  print('| --- | ---: | --- | --- | ---: | ---: | ---: | ---: |')
   for model, batch, size, channels, features, kernel, stride in LAYERS:
     batch = _BATCH.value or batch
     speeds = time_layer(batch, size, channels, features, kernel, stride)

@@ -112,3 +112,22 @@ def test_the_head_is_named_head_and_is_the_only_layer_as_wide_as_the_output(name
   assert params['head']['kernel'].shape[-1] == 7
   assert all(leaf.shape[-1] != 7 for module, tree in params.items() if module != 'head'
              for leaf in jax.tree.leaves(tree))
+
+
+
+def test_chunked_weight_gradient_is_lax_gradient():
+  """20 examples: chunks of 8, 8 and 4, through a strided SAME convolution as in ClockNet's stem."""
+  x = jax.random.normal(jax.random.PRNGKey(0), (20, 15, 15, 3))
+  w = jax.random.normal(jax.random.PRNGKey(1), (3, 3, 3, 5))
+
+  def gradients(conv):
+    def loss(x, w):
+      return jnp.sum(jnp.sin(conv(x, w, (2, 2), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'))))
+    step = jax.value_and_grad(loss, argnums=(0, 1))
+    return jax.jit(step)(x, w), str(jax.make_jaxpr(step)(x, w)).count('conv_general_dilated')
+
+  (ours, our_convs), (lax, lax_convs) = gradients(models.conv_general_dilated), gradients(jax.lax.conv_general_dilated)
+  assert our_convs > lax_convs  # the chunks' own (a single CPU device here)
+  for a, b in zip(jax.tree.leaves(ours), jax.tree.leaves(lax)):
+    assert a.shape == b.shape
+    assert jnp.allclose(a, b, rtol=1e-5, atol=1e-4)

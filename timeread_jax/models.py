@@ -12,7 +12,7 @@ import jax
 from jax import lax
 import jax.numpy as jnp
 
-WEIGHT_GRADIENT_POSITIONS = 4096  # output positions per part of a weight gradient on one CPU device
+WEIGHT_GRADIENT_CHUNK = 8  # examples per part of a convolution's weight gradient on one CPU device
 
 
 def activation_fn(name: str, leaky_slope: float = 0.1):
@@ -39,13 +39,12 @@ def max_pool_2x2(x):
 
 
 def conv_general_dilated(lhs, rhs, *args, **kwargs):
-  """lax.conv_general_dilated, whose weight gradient on one CPU device is summed over chunks of the batch.
+  """lax.conv_general_dilated, whose weight gradient on one CPU device is summed over chunks of 8 examples.
 
-  XLA:CPU computes a weight gradient as one contraction over the whole batch and map, on one core; over more
-  than a few thousand output positions it runs at a fraction of the forward pass's rate (a sixth on the 75 px
-  clock reader's 38x38 maps). Summed over chunks of at most WEIGHT_GRADIENT_POSITIONS positions (a power of two
-  of whole examples) it runs up to 4x faster (docs/speed.md). On other backends, and over several devices (whose
-  slices of the batch a chunk would cut across), it is lax's own.
+  XLA:CPU (Eigen, see __init__.py) computes a weight gradient as one contraction over the whole batch and map; on
+  the clock readers' large early maps, chunks of 8 examples run it 1.2x to 1.4x faster, and train the 75 px reader
+  on fresh clocks about 10% faster (docs/speed.md). On other backends, and over several devices (whose slices of
+  the batch a chunk would cut across), it is lax's own.
   """
   if jax.default_backend() != 'cpu' or jax.device_count() > 1:
     return lax.conv_general_dilated(lhs, rhs, *args, **kwargs)
@@ -63,8 +62,8 @@ def _chunked_forward(conv, lhs, rhs):
 
 def _chunked_backward(conv, inputs, grad):
   lhs, rhs = inputs
-  chunk = 2 ** max(0, (WEIGHT_GRADIENT_POSITIONS // (grad.shape[1] * grad.shape[2])).bit_length() - 1)
-  if chunk >= lhs.shape[0]:
+  chunk = WEIGHT_GRADIENT_CHUNK
+  if lhs.shape[0] <= chunk:
     return jax.vjp(conv, lhs, rhs)[1](grad)
   lhs_grad = jax.vjp(lambda x: conv(x, rhs), lhs)[1](grad)[0]
   rhs_grad = sum(jax.vjp(lambda w: conv(lhs[start:start + chunk], w), rhs)[1](grad[start:start + chunk])[0]

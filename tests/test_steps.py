@@ -160,8 +160,10 @@ def test_eight_devices_take_the_steps_one_device_takes(small_config, clock_dir, 
   first fresh batch of docs/training.md's smoke run, and these stored clocks' BatchNorm_0 bias gradient by 5e-5 once
   they were rendered anew; sums in another order alone move a gradient by a few 1e-6. Later steps amplify it: at
   full widths an epoch of 7 SGD steps at 0.001 ended 7e-4 apart, each run 5e-4 from float64's. The four Adam steps'
-  float32 losses agree to 1e-4 (measured: 6e-7); their parameters are not compared, since Adam moves a parameter
-  whose gradient is only rounding noise by about the learning rate, in the noise's direction.
+  float32 losses agree to 1e-3 (measured: 6e-7 on YNNPACK's convolutions; on Eigen's, one device's last loss 6.5e-4
+  from float64's and eight devices' 2e-5, 1.0e-4 of the largest loss apart, with the weight gradients summed whole or
+  in chunks alike); their parameters are not compared, since Adam moves a parameter whose gradient is only rounding
+  noise by about the learning rate, in the noise's direction.
   """
   images, labels = datasets.load_splits(small_config(clock_dir)).train
   np.savez(tmp_path / 'batch.npz', images=images[:64], labels=labels[:64])
@@ -177,7 +179,7 @@ def test_eight_devices_take_the_steps_one_device_takes(small_config, clock_dir, 
     dtype, what = name.split('/')
     if dtype == 'float32' and what not in ('loss', 'epoch losses'):
       continue  # float32 gradients and parameters: see above
-    tolerance = 1e-4 if name == 'float32/epoch losses' else 1e-6
+    tolerance = 1e-3 if name == 'float32/epoch losses' else 1e-6
     assert np.abs(eight[name] - one[name]).max() <= tolerance * np.abs(one[name]).max(), name
 
 

@@ -114,7 +114,6 @@ def test_the_head_is_named_head_and_is_the_only_layer_as_wide_as_the_output(name
              for leaf in jax.tree.leaves(tree))
 
 
-
 def test_chunked_weight_gradient_is_lax_gradient():
   """20 examples: chunks of 8, 8 and 4, through a strided SAME convolution as in ClockNet's stem."""
   x = jax.random.normal(jax.random.PRNGKey(0), (20, 15, 15, 3))
@@ -126,8 +125,8 @@ def test_chunked_weight_gradient_is_lax_gradient():
     step = jax.value_and_grad(loss, argnums=(0, 1))
     return jax.jit(step)(x, w), str(jax.make_jaxpr(step)(x, w)).count('conv_general_dilated')
 
-  (ours, our_convs), (lax, lax_convs) = gradients(models.conv_general_dilated), gradients(jax.lax.conv_general_dilated)
+  (ours, our_convs), (laxs, lax_convs) = gradients(models.conv_general_dilated), gradients(jax.lax.conv_general_dilated)
   assert our_convs > lax_convs  # the chunks' own (a single CPU device here)
-  for a, b in zip(jax.tree.leaves(ours), jax.tree.leaves(lax)):
+  for a, b in zip(jax.tree.leaves(ours), jax.tree.leaves(laxs)):
     assert a.shape == b.shape
     assert jnp.allclose(a, b, rtol=1e-5, atol=1e-4)

@@ -42,11 +42,11 @@ def conv_general_dilated(lhs, rhs, *args, **kwargs):
   """lax.conv_general_dilated, whose weight gradient on one CPU device is summed over chunks of 8 examples.
 
   XLA:CPU (Eigen, see __init__.py) computes a weight gradient as one contraction over the whole batch and map; on
-  the clock readers' large early maps, chunks of 8 examples run it 1.2x to 1.4x faster, and train the 75 px reader
-  on fresh clocks about 10% faster (docs/speed.md). On other backends, and over several devices (whose slices of
-  the batch a chunk would cut across), it is lax's own.
+  the clock readers' large early maps, chunks of 8 examples run it 1.2x to 1.3x faster, and train the 75 px reader
+  on fresh clocks about 10% faster (docs/speed.md). On other backends, over several devices (whose slices of the
+  batch a chunk would cut across), and for a batch of one chunk, it is lax's own.
   """
-  if jax.default_backend() != 'cpu' or jax.device_count() > 1:
+  if jax.default_backend() != 'cpu' or jax.device_count() > 1 or lhs.shape[0] <= WEIGHT_GRADIENT_CHUNK:
     return lax.conv_general_dilated(lhs, rhs, *args, **kwargs)
   return _chunked_weight_gradient(lambda x, w: lax.conv_general_dilated(x, w, *args, **kwargs), lhs, rhs)
 
@@ -63,8 +63,6 @@ def _chunked_forward(conv, lhs, rhs):
 def _chunked_backward(conv, inputs, grad):
   lhs, rhs = inputs
   chunk = WEIGHT_GRADIENT_CHUNK
-  if lhs.shape[0] <= chunk:
-    return jax.vjp(conv, lhs, rhs)[1](grad)
   lhs_grad = jax.vjp(lambda x: conv(x, rhs), lhs)[1](grad)[0]
   rhs_grad = sum(jax.vjp(lambda w: conv(lhs[start:start + chunk], w), rhs)[1](grad[start:start + chunk])[0]
                  for start in range(0, lhs.shape[0], chunk))
